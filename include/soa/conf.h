@@ -1,0 +1,39 @@
+/*  Copyright (C) 2026 mod-soa contributors
+
+    This program is free software: you can redistribute it and/or modify
+    it under the terms of the GNU General Public License as published by
+    the Free Software Foundation, either version 3 of the License, or
+    (at your option) any later version.
+
+    This program is distributed in the hope that it will be useful,
+    but WITHOUT ANY WARRANTY; without even the implied warranty of
+    MERCHANTABILITY or FITNESS FOR A PARTICULAR PURPOSE.  See the
+    GNU General Public License for more details.
+
+    You should have received a copy of the GNU General Public License
+    along with this program.  If not, see <https://www.gnu.org/licenses/>.
+ */
+/*!
+ * \file
+ *
+ * \brief Names of the mod-soa configuration items (length-prefixed yp_name_t).
+ */
+
+#pragma once
+
+#define MOD_NEG_TTL_MIN   "\x10""negative-ttl-min"
+#define MOD_NEG_TTL_MAX   "\x10""negative-ttl-max"
+#define MOD_MIN_AS_FLOOR  "\x10""minimum-as-floor"
+#define MOD_LINT          "\x04""lint"
+#define MOD_SERIAL_FORMAT "\x0D""serial-format"
+#define MOD_SERIAL_FLOOR  "\x0C""serial-floor"
+#define MOD_STATE_DB      "\x08""state-db"
+
+/*! \brief serial-format values. */
+enum {
+	SOA_FORMAT_DATE = 0,
+	SOA_FORMAT_KEEP = 1,
+};
+
+/*! \brief Directory under knotd's database storage used by default. */
+#define SOA_STATE_DIR "mod-soa"

@@ -1,0 +1,565 @@
+/*  Copyright (C) 2026 mod-soa contributors
+
+    This program is free software: you can redistribute it and/or modify
+    it under the terms of the GNU General Public License as published by
+    the Free Software Foundation, either version 3 of the License, or
+    (at your option) any later version.
+
+    This program is distributed in the hope that it will be useful,
+    but WITHOUT ANY WARRANTY; without even the implied warranty of
+    MERCHANTABILITY or FITNESS FOR A PARTICULAR PURPOSE.  See the
+    GNU General Public License for more details.
+
+    You should have received a copy of the GNU General Public License
+    along with this program.  If not, see <https://www.gnu.org/licenses/>.
+ */
+/*!
+ * \file
+ *
+ * \brief Persistent per-zone serial state.
+ *
+ * Storage: an LMDB environment (data.mdb, lock.mdb) in the state-db
+ * directory, database "soa-zones". The key is the zone name in wire format
+ * (lower case, as knotd holds it). The value is a versioned record; all
+ * integers are in network byte order:
+ *
+ *   VERSION(1) ITEM*          VERSION is 1
+ *   ITEM = TYPE(1) LENGTH(2) VALUE(LENGTH)
+ *
+ *   TYPE 1  CURRENT  LENGTH 9    real(4) published(4) mode(1)
+ *   TYPE 2  UPDATED  LENGTH 8    UNIX time of the allocation(8)
+ *   TYPE 3  HISTORY  LENGTH 8n   n x (real(4) published(4)), oldest first,
+ *                                the last pair equal to CURRENT
+ *
+ * mode: 0 date serial, 1 kept real serial (not convertible), 2 signed zone.
+ * Unknown TYPEs are skipped, so a later version can add items this code
+ * ignores; a different VERSION is refused. A record without CURRENT, with an
+ * item running past the end, or with a HISTORY length not a multiple of 8 is
+ * invalid. A HISTORY that does not end in CURRENT is dropped (history is an
+ * optimisation for IXFR, CURRENT is what must never be lost).
+ *
+ * Example: real serial 501 published as 2026112100 in date mode at
+ * 1763683200, with one history entry:
+ *
+ *   01
+ *   01 0009 000001f5 78c40464 00
+ *   02 0008 00000000 691fab80
+ *   03 0008 000001f5 78c40464
+ */
+
+#include <errno.h>
+#include <lmdb.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "soa/serial.h"
+#include "soa/state.h"
+
+#define FORMAT_VERSION 1
+#define ITEM_CURRENT   1
+#define ITEM_UPDATED   2
+#define ITEM_HISTORY   3
+
+#define DB_NAME      "soa-zones"
+#define MAP_SIZE     (1024UL * 1024 * 1024)
+#define MAX_READERS  1024
+
+/* Record codec. */
+
+static uint8_t *put_item(uint8_t *p, uint8_t type, uint16_t len)
+{
+	*p++ = type;
+	knot_wire_write_u16(p, len);
+	return p + 2;
+}
+
+size_t soa_record_encode(const soa_record_t *rec, uint8_t *buf)
+{
+	uint8_t *p = buf;
+	*p++ = FORMAT_VERSION;
+
+	p = put_item(p, ITEM_CURRENT, 9);
+	knot_wire_write_u32(p, rec->real);
+	knot_wire_write_u32(p + 4, rec->published);
+	p[8] = rec->mode;
+	p += 9;
+
+	p = put_item(p, ITEM_UPDATED, 8);
+	knot_wire_write_u64(p, rec->updated);
+	p += 8;
+
+	unsigned n = rec->hist_count > SOA_STATE_HISTORY ? SOA_STATE_HISTORY : rec->hist_count;
+	p = put_item(p, ITEM_HISTORY, 8 * n);
+	for (unsigned i = 0; i < n; i++) {
+		knot_wire_write_u32(p, rec->hist[i].real);
+		knot_wire_write_u32(p + 4, rec->hist[i].published);
+		p += 8;
+	}
+
+	return p - buf;
+}
+
+int soa_record_decode(const uint8_t *buf, size_t len, soa_record_t *rec)
+{
+	memset(rec, 0, sizeof(*rec));
+	if (len < 1) {
+		return SOA_STATE_EBADREC;
+	}
+	if (buf[0] != FORMAT_VERSION) {
+		return SOA_STATE_EVERSION;
+	}
+
+	bool have_current = false;
+	const uint8_t *hist = NULL;
+	size_t hist_len = 0;
+
+	// Walk the items; each must lie entirely within the record.
+	size_t off = 1;
+	while (off < len) {
+		if (len - off < 3) {
+			return SOA_STATE_EBADREC;
+		}
+		uint8_t type = buf[off];
+		size_t ilen = knot_wire_read_u16(buf + off + 1);
+		const uint8_t *val = buf + off + 3;
+		if (len - off - 3 < ilen) {
+			return SOA_STATE_EBADREC;
+		}
+		off += 3 + ilen;
+
+		switch (type) {
+		case ITEM_CURRENT:
+			if (ilen != 9 || val[8] >= SOA_MODE__COUNT) {
+				return SOA_STATE_EBADREC;
+			}
+			rec->real = knot_wire_read_u32(val);
+			rec->published = knot_wire_read_u32(val + 4);
+			rec->mode = val[8];
+			have_current = true;
+			break;
+		case ITEM_UPDATED:
+			if (ilen != 8) {
+				return SOA_STATE_EBADREC;
+			}
+			rec->updated = knot_wire_read_u64(val);
+			break;
+		case ITEM_HISTORY:
+			if (ilen % 8 != 0) {
+				return SOA_STATE_EBADREC;
+			}
+			hist = val;
+			hist_len = ilen;
+			break;
+		default:
+			// Written by a later version: not ours to interpret.
+			break;
+		}
+	}
+	if (!have_current) {
+		return SOA_STATE_EBADREC;
+	}
+
+	// Keep the newest pairs; a history not ending in CURRENT is dropped.
+	size_t n = hist_len / 8;
+	size_t skip = n > SOA_STATE_HISTORY ? n - SOA_STATE_HISTORY : 0;
+	for (size_t i = skip; i < n; i++) {
+		rec->hist[i - skip].real = knot_wire_read_u32(hist + 8 * i);
+		rec->hist[i - skip].published = knot_wire_read_u32(hist + 8 * i + 4);
+	}
+	rec->hist_count = n - skip;
+	if (rec->hist_count == 0 ||
+	    rec->hist[rec->hist_count - 1].real != rec->real ||
+	    rec->hist[rec->hist_count - 1].published != rec->published) {
+		rec->hist[0].real = rec->real;
+		rec->hist[0].published = rec->published;
+		rec->hist_count = 1;
+	}
+
+	return 0;
+}
+
+int soa_record_find_real(const soa_record_t *rec, uint32_t real)
+{
+	for (int i = rec->hist_count - 1; i >= 0; i--) {
+		if (rec->hist[i].real == real) {
+			return i;
+		}
+	}
+	return -1;
+}
+
+int soa_record_find_published(const soa_record_t *rec, uint32_t published)
+{
+	for (int i = rec->hist_count - 1; i >= 0; i--) {
+		if (rec->hist[i].published == published) {
+			return i;
+		}
+	}
+	return -1;
+}
+
+/* Allocation rule on records (pure). */
+
+static soa_alloc_kind_t alloc_date(const soa_record_t *rec, const soa_alloc_req_t *req,
+                                   uint32_t *pub)
+{
+	soa_alloc_in_t in = {
+		.real = req->real,
+		.today = req->today,
+		.floor = req->floor,
+	};
+	if (rec != NULL) {
+		in.have_prev = true;
+		in.prev_is_date = (rec->mode == SOA_MODE_DATE);
+		in.prev_pub = rec->published;
+	} else if (req->lost != 0) {
+		in.have_prev = true;
+		in.prev_is_date = true;
+		in.prev_pub = req->lost;
+	}
+	return soa_serial_alloc(&in, pub);
+}
+
+bool soa_record_next(const soa_record_t *rec, const soa_alloc_req_t *req,
+                     soa_record_t *next)
+{
+	uint32_t pub = req->real;
+	soa_mode_t mode = SOA_MODE_SIGNED;
+
+	// A known version keeps its serial unless it is now convertible or below the floor.
+	bool same = rec != NULL && rec->real == req->real &&
+	            (rec->mode == SOA_MODE_SIGNED) == req->is_signed;
+	if (same && (rec->mode == SOA_MODE_SIGNED ||
+	             (rec->mode == SOA_MODE_DATE && rec->published >= req->floor))) {
+		*next = *rec;
+		return false;
+	}
+
+	if (!req->is_signed) {
+		soa_alloc_kind_t kind = alloc_date(rec, req, &pub);
+		mode = (kind == SOA_ALLOC_KEPT) ? SOA_MODE_KEPT : SOA_MODE_DATE;
+		if (same && mode == SOA_MODE_KEPT) {
+			*next = *rec;
+			return false;
+		}
+	}
+
+	memset(next, 0, sizeof(*next));
+	next->real = req->real;
+	next->published = pub;
+	next->mode = mode;
+	next->updated = req->now;
+
+	// Extend the history only along one increasing chain of one mode.
+	bool chain = rec != NULL && rec->mode == mode && mode != SOA_MODE_SIGNED &&
+	             rec->hist_count > 0 && soa_serial_gt(req->real, rec->real) &&
+	             soa_serial_gt(pub, rec->published);
+	if (chain) {
+		unsigned keep = rec->hist_count;
+		unsigned skip = (keep == SOA_STATE_HISTORY) ? 1 : 0;
+		memcpy(next->hist, rec->hist + skip, (keep - skip) * sizeof(soa_pair_t));
+		next->hist_count = keep - skip;
+	}
+	next->hist[next->hist_count].real = req->real;
+	next->hist[next->hist_count].published = pub;
+	next->hist_count++;
+
+	return true;
+}
+
+/* LMDB environment registry. */
+
+struct soa_state {
+	char *path;
+	char *file;
+	MDB_env *env;
+	MDB_dbi dbi;
+	unsigned refs;
+	struct soa_state *next;
+};
+
+static pthread_mutex_t registry_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct soa_state *registry = NULL;
+
+const char *soa_state_strerror(int rc)
+{
+	switch (rc) {
+	case SOA_STATE_EBADREC:  return "invalid state record";
+	case SOA_STATE_EVERSION: return "unknown state record version";
+	default:                 return mdb_strerror(rc);
+	}
+}
+
+const char *soa_state_file(const soa_state_t *st)
+{
+	return st->file;
+}
+
+/*! \brief mkdir -p with mode 0750. */
+static int make_dirs(const char *path)
+{
+	char *tmp = strdup(path);
+	if (tmp == NULL) {
+		return ENOMEM;
+	}
+	int rc = 0;
+	for (char *p = tmp + 1; ; p++) {
+		if (*p == '/' || *p == '\0') {
+			char c = *p;
+			*p = '\0';
+			if (mkdir(tmp, 0750) != 0 && errno != EEXIST) {
+				rc = errno;
+				break;
+			}
+			*p = c;
+			if (c == '\0') {
+				break;
+			}
+		}
+	}
+	free(tmp);
+	return rc;
+}
+
+static void state_free(struct soa_state *st)
+{
+	if (st->env != NULL) {
+		mdb_env_close(st->env);
+	}
+	free(st->path);
+	free(st->file);
+	free(st);
+}
+
+static int state_create(const char *path, struct soa_state **out)
+{
+	struct soa_state *st = calloc(1, sizeof(*st));
+	if (st == NULL) {
+		return ENOMEM;
+	}
+	st->path = strdup(path);
+	size_t flen = strlen(path) + sizeof("/data.mdb");
+	st->file = malloc(flen);
+	if (st->path == NULL || st->file == NULL) {
+		state_free(st);
+		return ENOMEM;
+	}
+	(void)snprintf(st->file, flen, "%s/data.mdb", path);
+
+	int rc = make_dirs(path);
+	if (rc == 0) {
+		rc = mdb_env_create(&st->env);
+	}
+	if (rc == 0) {
+		rc = mdb_env_set_mapsize(st->env, MAP_SIZE);
+	}
+	if (rc == 0) {
+		rc = mdb_env_set_maxreaders(st->env, MAX_READERS);
+	}
+	if (rc == 0) {
+		rc = mdb_env_set_maxdbs(st->env, 4);
+	}
+	if (rc == 0) {
+		// Transactions are not tied to threads: hooks run on many workers.
+		rc = mdb_env_open(st->env, path, MDB_NOTLS, 0640);
+	}
+
+	// Open the zone table once; handles are valid for the environment's life.
+	MDB_txn *txn = NULL;
+	if (rc == 0) {
+		rc = mdb_txn_begin(st->env, NULL, 0, &txn);
+	}
+	if (rc == 0) {
+		rc = mdb_dbi_open(txn, DB_NAME, MDB_CREATE, &st->dbi);
+		if (rc == 0) {
+			rc = mdb_txn_commit(txn);
+		} else {
+			mdb_txn_abort(txn);
+		}
+	}
+
+	if (rc != 0) {
+		state_free(st);
+		return rc;
+	}
+	st->refs = 1;
+	*out = st;
+	return 0;
+}
+
+int soa_state_open(const char *path, soa_state_t **out)
+{
+	pthread_mutex_lock(&registry_lock);
+
+	for (struct soa_state *st = registry; st != NULL; st = st->next) {
+		if (strcmp(st->path, path) == 0) {
+			st->refs++;
+			*out = st;
+			pthread_mutex_unlock(&registry_lock);
+			return 0;
+		}
+	}
+
+	struct soa_state *st = NULL;
+	int rc = state_create(path, &st);
+	if (rc == 0) {
+		st->next = registry;
+		registry = st;
+		*out = st;
+	}
+
+	pthread_mutex_unlock(&registry_lock);
+	return rc;
+}
+
+void soa_state_close(soa_state_t *st)
+{
+	if (st == NULL) {
+		return;
+	}
+
+	pthread_mutex_lock(&registry_lock);
+	if (--st->refs == 0) {
+		for (struct soa_state **p = &registry; *p != NULL; p = &(*p)->next) {
+			if (*p == st) {
+				*p = st->next;
+				break;
+			}
+		}
+		state_free(st);
+	}
+	pthread_mutex_unlock(&registry_lock);
+}
+
+static MDB_val zone_key(const knot_dname_t *zone)
+{
+	MDB_val key = { .mv_size = knot_dname_size(zone), .mv_data = (void *)zone };
+	return key;
+}
+
+/*! \brief Reads and decodes within a transaction. */
+static int txn_get(soa_state_t *st, MDB_txn *txn, const knot_dname_t *zone,
+                   soa_record_t *rec)
+{
+	MDB_val key = zone_key(zone), val;
+	int rc = mdb_get(txn, st->dbi, &key, &val);
+	if (rc != 0) {
+		return rc;
+	}
+	return soa_record_decode(val.mv_data, val.mv_size, rec);
+}
+
+int soa_state_get(soa_state_t *st, const knot_dname_t *zone, soa_record_t *rec)
+{
+	MDB_txn *txn;
+	int rc = mdb_txn_begin(st->env, NULL, MDB_RDONLY, &txn);
+	if (rc != 0) {
+		return rc;
+	}
+	rc = txn_get(st, txn, zone, rec);
+	mdb_txn_abort(txn);
+	return rc;
+}
+
+static int txn_put(soa_state_t *st, MDB_txn *txn, const knot_dname_t *zone,
+                   const soa_record_t *rec)
+{
+	uint8_t buf[SOA_RECORD_MAX];
+	MDB_val key = zone_key(zone);
+	MDB_val val = { .mv_size = soa_record_encode(rec, buf), .mv_data = buf };
+	return mdb_put(txn, st->dbi, &key, &val, 0);
+}
+
+int soa_state_allocate(soa_state_t *st, const knot_dname_t *zone,
+                       const soa_alloc_req_t *req, soa_record_t *rec,
+                       bool *created, bool *broken)
+{
+	*created = false;
+	*broken = false;
+
+	// Common case: the version is known, a read transaction suffices.
+	soa_record_t cur, next;
+	int rc = soa_state_get(st, zone, &cur);
+	if (rc == 0 && !soa_record_next(&cur, req, &next)) {
+		*rec = cur;
+		return 0;
+	}
+
+	// Allocate under the write lock, re-reading what another instance or
+	// process may have stored meanwhile.
+	MDB_txn *txn;
+	rc = mdb_txn_begin(st->env, NULL, 0, &txn);
+	if (rc != 0) {
+		return rc;
+	}
+
+	const soa_record_t *prev = &cur;
+	soa_alloc_req_t r = *req;
+	rc = txn_get(st, txn, zone, &cur);
+	if (rc == MDB_NOTFOUND) {
+		prev = NULL;
+		if (!req->missing_is_lost) {
+			r.lost = 0;
+		}
+	} else if (rc == SOA_STATE_EBADREC) {
+		// Unreadable: allocate above the caller's safe bound and replace it.
+		// (A record of an unknown later version is refused, not replaced.)
+		prev = NULL;
+		*broken = true;
+	} else if (rc != 0) {
+		mdb_txn_abort(txn);
+		return rc;
+	}
+
+	if (!soa_record_next(prev, &r, &next)) {
+		mdb_txn_abort(txn);
+		*rec = cur;
+		return 0;
+	}
+
+	rc = txn_put(st, txn, zone, &next);
+	if (rc != 0) {
+		mdb_txn_abort(txn);
+		return rc;
+	}
+	rc = mdb_txn_commit(txn);
+	if (rc != 0) {
+		return rc;
+	}
+
+	*created = true;
+	*rec = next;
+	return 0;
+}
+
+int soa_state_cut_history(soa_state_t *st, const knot_dname_t *zone, uint32_t real)
+{
+	MDB_txn *txn;
+	int rc = mdb_txn_begin(st->env, NULL, 0, &txn);
+	if (rc != 0) {
+		return rc;
+	}
+
+	soa_record_t rec;
+	rc = txn_get(st, txn, zone, &rec);
+	int idx = (rc == 0) ? soa_record_find_real(&rec, real) : -1;
+	if (idx < 0 || idx == rec.hist_count - 1) {
+		// Nothing to cut: the current version always stays.
+		mdb_txn_abort(txn);
+		return rc == MDB_NOTFOUND ? 0 : rc;
+	}
+
+	unsigned keep = rec.hist_count - (idx + 1);
+	memmove(rec.hist, rec.hist + idx + 1, keep * sizeof(soa_pair_t));
+	rec.hist_count = keep;
+
+	rc = txn_put(st, txn, zone, &rec);
+	if (rc != 0) {
+		mdb_txn_abort(txn);
+		return rc;
+	}
+	return mdb_txn_commit(txn);
+}

@@ -1,0 +1,286 @@
+"""Run a real knotd with mod-soa on loopback and talk to it like clients do.
+
+Used by the functional tests, the demo and the benchmarks. Everything runs in
+a private directory, on 127.0.0.1 and a free high port; every wait is bounded.
+"""
+
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import time
+
+import dns.message
+import dns.query
+import dns.rcode
+import dns.rdatatype
+import dns.tsigkeyring
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+MODULE = os.environ.get("SOA_MODULE", os.path.join(ROOT, "build", "soa.so"))
+KNOTD = os.environ.get("KNOTD", "/usr/sbin/knotd")
+KNOTC = os.environ.get("KNOTC", "/usr/sbin/knotc")
+
+STATS_RE = re.compile(r"^\[(?P<zone>[^\]]+)\] mod-soa\.(?P<name>\S+) = (?P<value>\d+)$")
+
+
+def free_port():
+    """A port free for both UDP and TCP on 127.0.0.1."""
+    for _ in range(50):
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as u:
+            u.bind(("127.0.0.1", 0))
+            port = u.getsockname()[1]
+            with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as t:
+                try:
+                    t.bind(("127.0.0.1", port))
+                except OSError:
+                    continue
+                if port > 20000:
+                    return port
+    raise RuntimeError("no free port")
+
+
+def yaml_value(value):
+    if isinstance(value, bool):
+        return "on" if value else "off"
+    return str(value)
+
+
+class Knotd:
+    """One knotd process with its own config, zones, state and logs."""
+
+    def __init__(self, workdir, zones, mod_conf=None, extra_conf="", zone_conf="",
+                 port=None, env=None, module=True, workers=2, zone_extra=None,
+                 storage=None, prefix_cmd=None, tsig_keys=None, acl_conf=None):
+        self.dir = workdir
+        self.zones = dict(zones)                  # name -> zone file text
+        self.mod_conf = mod_conf or {}
+        self.extra_conf = extra_conf
+        self.zone_conf = zone_conf
+        self.zone_extra = zone_extra or {}        # name -> extra zone lines
+        self.port = port or free_port()
+        self.env = dict(os.environ, **(env or {}))
+        self.module = module
+        self.workers = workers
+        self.prefix_cmd = prefix_cmd or []
+        self.tsig_keys = tsig_keys or {}          # name -> (algorithm, base64 secret)
+        self.acl_conf = acl_conf
+        self.proc = None
+        self.storage = storage or os.path.join(self.dir, "db")
+        self.zonedir = os.path.join(self.dir, "zones")
+        self.conf = os.path.join(self.dir, "knot.conf")
+        self.log = os.path.join(self.dir, "knotd.log")
+        os.makedirs(self.zonedir, exist_ok=True)
+        os.makedirs(self.storage, exist_ok=True)
+        for name, text in self.zones.items():
+            self.write_zone(name, text)
+        self.write_conf()
+
+    # Configuration.
+
+    def config_text(self):
+        lines = [
+            "server:",
+            f'    rundir: "{self.dir}"',
+            f"    listen: 127.0.0.1@{self.port}",
+            f"    udp-workers: {self.workers}",
+            f"    tcp-workers: {self.workers}",
+            "    background-workers: 1",
+            "database:",
+            f'    storage: "{self.storage}"',
+            "log:",
+            f'  - target: "{self.log}"',
+            "    any: info",
+        ]
+        if self.tsig_keys:
+            lines.append("key:")
+            for name, (alg, secret) in self.tsig_keys.items():
+                lines += [f"  - id: {name}", f"    algorithm: {alg}", f"    secret: {secret}"]
+        if self.acl_conf is not None:
+            lines.append(self.acl_conf)
+        if self.module:
+            lines += ["module:", "  - id: mod-soa", f'    file: "{MODULE}"']
+            lines += ["mod-soa:", "  - id: default"]
+            for key, value in self.mod_conf.items():
+                lines.append(f"    {key}: {yaml_value(value)}")
+        lines.append(self.extra_conf)
+        lines += [
+            "template:",
+            "  - id: default",
+            f'    storage: "{self.zonedir}"',
+            '    file: "%s.zone"',
+            "    zonefile-sync: -1",
+        ]
+        if self.module:
+            lines.append("    module: mod-soa/default")
+        lines.append(self.zone_conf)
+        lines.append("zone:")
+        for name in self.zones:
+            lines.append(f"  - domain: {name}")
+            for extra in self.zone_extra.get(name, []):
+                lines.append(f"    {extra}")
+        return "\n".join(lines) + "\n"
+
+    def write_conf(self):
+        with open(self.conf, "w") as f:
+            f.write(self.config_text())
+
+    def zone_path(self, name):
+        return os.path.join(self.zonedir, name.rstrip(".") + ".zone")
+
+    def write_zone(self, name, text):
+        # Replace atomically: knotd may be reading the old file.
+        path = self.zone_path(name)
+        with open(path + ".tmp", "w") as f:
+            f.write(text)
+        os.replace(path + ".tmp", path)
+
+    # Process control.
+
+    def start(self, wait_zones=True, timeout=20):
+        cmd = self.prefix_cmd + [KNOTD, "-c", self.conf]
+        self.logfile = open(os.path.join(self.dir, "knotd.stderr"), "a")
+        self.proc = subprocess.Popen(cmd, stdout=self.logfile, stderr=subprocess.STDOUT,
+                                     env=self.env, cwd=self.dir)
+        deadline = time.monotonic() + timeout
+        pending = set(self.zones) if wait_zones else set()
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"knotd exited with {self.proc.returncode}:\n{self.log_text()}")
+            try:
+                for name in list(pending):
+                    r = self.query(name, "SOA", timeout=0.5)
+                    if r.rcode() == dns.rcode.NOERROR and r.answer:
+                        pending.discard(name)
+                if not pending and self.ctl_ready():
+                    return self
+            except (dns.exception.Timeout, OSError):
+                pass
+            time.sleep(0.1)
+        raise RuntimeError(f"knotd did not come up; pending {pending}:\n{self.log_text()}")
+
+    def ctl_ready(self):
+        r = subprocess.run([KNOTC, "-c", self.conf, "-t", "2", "status"],
+                           capture_output=True, text=True, env=self.env)
+        return r.returncode == 0
+
+    def stop(self, kill=False, timeout=15):
+        if self.proc is None:
+            return
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGKILL if kill else signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(timeout=timeout)
+        self.returncode = self.proc.returncode
+        self.proc = None
+        self.logfile.close()
+
+    def restart(self, kill=False):
+        self.stop(kill=kill)
+        return self.start()
+
+    def alive(self):
+        return self.proc is not None and self.proc.poll() is None
+
+    def log_text(self):
+        try:
+            with open(self.log) as f:
+                return f.read()
+        except OSError:
+            return ""
+
+    # Control socket.
+
+    def knotc(self, *args, check=True, force=False):
+        cmd = [KNOTC, "-c", self.conf, "-t", "10"] + (["-f"] if force else []) + list(args)
+        r = subprocess.run(cmd, capture_output=True, text=True, env=self.env, timeout=60)
+        if check and r.returncode != 0:
+            raise RuntimeError(f"{' '.join(cmd)} failed: {r.stdout}{r.stderr}")
+        return r.stdout + r.stderr
+
+    def stats(self, zone, force=True):
+        """knotc zone-stats ZONE mod-soa as {name: value} (forced: zeros shown)."""
+        out = self.knotc("zone-stats", zone, "mod-soa", force=force)
+        stats = {}
+        for line in out.splitlines():
+            m = STATS_RE.match(line.strip())
+            if m:
+                stats[m.group("name")] = int(m.group("value"))
+        return stats
+
+    def reload_zone(self, name, text=None, force=False):
+        if text is not None:
+            self.write_zone(name, text)
+        self.knotc("zone-reload", name, force=force)
+
+    def zone_serial(self, name):
+        """The real serial knotd holds, from knotc zone-status."""
+        out = self.knotc("zone-status", name)
+        m = re.search(r"serial: (\d+)", out)
+        return int(m.group(1)) if m else None
+
+    def wait_real_serial(self, name, serial, timeout=10):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.zone_serial(name) == serial:
+                return
+            time.sleep(0.05)
+        raise AssertionError(f"{name} did not reach serial {serial}")
+
+    # DNS.
+
+    def query(self, name, rdtype, tcp=False, dnssec=False, timeout=3, keyring=None,
+              keyname=None, payload=1232, want_dnssec_payload=True, ednsflags=0):
+        q = dns.message.make_query(name, rdtype, want_dnssec=dnssec,
+                                   use_edns=0 if (dnssec or want_dnssec_payload) else None,
+                                   payload=payload)
+        if keyring is not None:
+            q.use_tsig(keyring, keyname=keyname)
+        if tcp:
+            return dns.query.tcp(q, "127.0.0.1", port=self.port, timeout=timeout)
+        return dns.query.udp(q, "127.0.0.1", port=self.port, timeout=timeout)
+
+    def soa_serial(self, name, tcp=False):
+        r = self.query(name, "SOA", tcp=tcp)
+        assert r.rcode() == dns.rcode.NOERROR, r
+        return r.answer[0][0].serial
+
+    def close(self):
+        self.stop()
+
+
+def soa_zone(origin, serial=2026010100, refresh=7200, retry=3600, expire=1209600,
+             minimum=300, soa_ttl=7200, default_ttl=3600, mname="ns1",
+             rname="hostmaster", body=None):
+    """A small zone: apex NS, a few names, a wildcard, an empty non-terminal."""
+    text = [
+        f"$ORIGIN {origin}",
+        f"$TTL {default_ttl}",
+        f"@ {soa_ttl} IN SOA {mname} {rname} {serial} {refresh} {retry} {expire} {minimum}",
+        "@ NS ns1",
+        "@ NS ns2",
+        "ns1 A 192.0.2.1",
+        "ns2 A 192.0.2.2",
+        "www 60 A 192.0.2.10",
+        "www AAAA 2001:db8::10",
+        "mail MX 10 mx",
+        "mx A 192.0.2.20",
+        "*.wild TXT \"wildcard\"",
+        "a.b.ent A 192.0.2.30",
+        "alias CNAME www",
+        "dangling CNAME nowhere",
+        "sub NS ns.sub",
+        "ns.sub A 192.0.2.40",
+    ]
+    if body:
+        text += body
+    return "\n".join(text) + "\n"
+
+
+def keyring(name, alg, secret):
+    return dns.tsigkeyring.from_text({name: (alg, secret)})
