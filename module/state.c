@@ -215,7 +215,7 @@ static soa_alloc_kind_t alloc_date(const soa_record_t *rec, const soa_alloc_req_
 		in.have_prev = true;
 		in.prev_is_date = (rec->mode == SOA_MODE_DATE);
 		in.prev_pub = rec->published;
-	} else if (req->lost != 0) {
+	} else if (req->missing_is_lost && req->lost != 0) {
 		in.have_prev = true;
 		in.prev_is_date = true;
 		in.prev_pub = req->lost;
@@ -501,13 +501,11 @@ int soa_state_allocate(soa_state_t *st, const knot_dname_t *zone,
 	rc = txn_get(st, txn, zone, &cur);
 	if (rc == MDB_NOTFOUND) {
 		prev = NULL;
-		if (!req->missing_is_lost) {
-			r.lost = 0;
-		}
 	} else if (rc == SOA_STATE_EBADREC) {
 		// Unreadable: allocate above the caller's safe bound and replace it.
 		// (A record of an unknown later version is refused, not replaced.)
 		prev = NULL;
+		r.missing_is_lost = true;
 		*broken = true;
 	} else if (rc != 0) {
 		mdb_txn_abort(txn);
