@@ -53,7 +53,8 @@ class Knotd:
 
     def __init__(self, workdir, zones, mod_conf=None, extra_conf="", zone_conf="",
                  port=None, env=None, module=True, workers=2, zone_extra=None,
-                 storage=None, prefix_cmd=None, tsig_keys=None, acl_conf=None):
+                 storage=None, prefix_cmd=None, tsig_keys=None, acl_conf=None,
+                 template_extra=None):
         self.dir = workdir
         self.zones = dict(zones)                  # name -> zone file text
         self.mod_conf = mod_conf or {}
@@ -67,6 +68,7 @@ class Knotd:
         self.prefix_cmd = prefix_cmd or []
         self.tsig_keys = tsig_keys or {}          # name -> (algorithm, base64 secret)
         self.acl_conf = acl_conf
+        self.template_extra = template_extra or []  # lines for the default template
         self.proc = None
         self.storage = storage or os.path.join(self.dir, "db")
         self.zonedir = os.path.join(self.dir, "zones")
@@ -115,6 +117,7 @@ class Knotd:
         ]
         if self.module:
             lines.append("    module: mod-soa/default")
+        lines += [f"    {line}" for line in self.template_extra]
         lines.append(self.zone_conf)
         lines.append("zone:")
         for name in self.zones:
@@ -148,7 +151,9 @@ class Knotd:
         pending = set(self.zones) if wait_zones else set()
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
-                raise RuntimeError(f"knotd exited with {self.proc.returncode}:\n{self.log_text()}")
+                code = self.proc.returncode
+                self.stop()
+                raise RuntimeError(f"knotd exited with {code}:\n{self.stderr_text()}{self.log_text()}")
             try:
                 for name in list(pending):
                     r = self.query(name, "SOA", timeout=0.5)
@@ -186,6 +191,13 @@ class Knotd:
 
     def alive(self):
         return self.proc is not None and self.proc.poll() is None
+
+    def stderr_text(self):
+        try:
+            with open(os.path.join(self.dir, "knotd.stderr")) as f:
+                return f.read()
+        except OSError:
+            return ""
 
     def log_text(self):
         try:

@@ -1,0 +1,103 @@
+"""knotc conf-check accepts valid mod-soa sections and rejects bad ones,
+naming the option (knotc loads the module to check its section)."""
+
+import subprocess
+
+import pytest
+
+from knotharness import KNOTC, MODULE
+
+
+def conf_check(tmp_path, items, zone_module="mod-soa/default", extra=""):
+    lines = [
+        "server:",
+        f'    rundir: "{tmp_path}"',
+        "module:",
+        "  - id: mod-soa",
+        f'    file: "{MODULE}"',
+        "mod-soa:",
+        "  - id: default",
+    ]
+    lines += [f"    {line}" for line in items]
+    lines += [extra, "zone:", "  - domain: example.test.", f"    module: {zone_module}"]
+    path = tmp_path / "check.conf"
+    path.write_text("\n".join(lines) + "\n")
+    r = subprocess.run([KNOTC, "-c", str(path), "conf-check"], capture_output=True, text=True)
+    return r.returncode, r.stdout + r.stderr
+
+
+@pytest.mark.parametrize("items", [
+    [],
+    ["negative-ttl-min: 30", "negative-ttl-max: 1h"],
+    ["negative-ttl-min: 1m", "negative-ttl-max: 1m"],
+    ["negative-ttl-max: 1d", "minimum-as-floor: on", "lint: off"],
+    ["serial-format: date", "serial-floor: 2026112100", "state-db: /var/lib/knot/soa-state"],
+    ["serial-format: keep", "negative-ttl-max: 0"],
+    ["state-db: relative/dir"],
+    ["serial-floor: 4294967295"],
+], ids=["defaults", "units", "equal-bounds", "floor-lint", "serial", "keep", "relative-db",
+        "max-floor"])
+def test_valid(tmp_path, items):
+    rc, out = conf_check(tmp_path, items)
+    assert rc == 0, out
+
+
+@pytest.mark.parametrize("items,needle", [
+    (["negative-ttl-min: 2h", "negative-ttl-max: 1h"], "negative-ttl-min must not exceed negative-ttl-max"),
+    (["negative-ttl-max: -1"], "negative-ttl-max"),
+    (["negative-ttl-max: 2147483648"], "negative-ttl-max"),
+    (["negative-ttl-min: abc"], "negative-ttl-min"),
+    (["negative-ttl-max: 3x"], "negative-ttl-max"),
+    (["minimum-as-floor: maybe"], "minimum-as-floor"),
+    (["lint: 2"], "lint"),
+    (["serial-format: weekly"], "serial-format"),
+    (["serial-floor: 4294967296"], "serial-floor"),
+    (["serial-floor: -5"], "serial-floor"),
+    (["serial-floor: 1h"], "serial-floor"),
+    (["serial-format: keep", "serial-floor: 2026010100"], "serial-floor requires serial-format date"),
+    (["serial-format: keep", "state-db: /tmp/x"], "state-db requires serial-format date"),
+    (['state-db: ""'], "state-db must not be empty"),
+    (["bogus-option: 1"], "bogus-option"),
+    (["negative-ttl: 60"], "negative-ttl"),
+], ids=lambda v: v if isinstance(v, str) else None)
+def test_invalid(tmp_path, items, needle):
+    rc, out = conf_check(tmp_path, items)
+    assert rc != 0, out
+    assert needle in out, out
+    # Item errors name the item; errors across items name the mod-soa section.
+    assert f"item '{needle}'" in out or "section 'mod-soa[default]'" in out, out
+
+
+def test_negative_ttl_min_above_default_max(tmp_path):
+    rc, out = conf_check(tmp_path, ["negative-ttl-min: 4h"])
+    assert rc != 0 and "negative-ttl-min must not exceed negative-ttl-max" in out
+
+
+def test_global_scope_refused(knot):
+    """In-hooks run only for zone modules: mod-soa is zone-scoped, and knotd
+    refuses it as a global module when it starts (conf-check does not check
+    module scope)."""
+    k = knot(module=False, extra_conf='module:\n  - id: mod-soa\n    file: "%s"' % MODULE,
+             template_extra=["global-module: mod-soa"])
+    k.start()
+    assert "module 'mod-soa', out of scope" in k.log_text()
+    assert k.query("nx.example.test.", "A").authority[0].ttl == 300
+
+
+def test_bare_module_reference(tmp_path):
+    """`module: mod-soa` works without a section (all defaults)."""
+    lines = ["server:", f'    rundir: "{tmp_path}"', "module:", "  - id: mod-soa",
+             f'    file: "{MODULE}"', "zone:", "  - domain: example.test.", "    module: mod-soa"]
+    path = tmp_path / "bare.conf"
+    path.write_text("\n".join(lines) + "\n")
+    r = subprocess.run([KNOTC, "-c", str(path), "conf-check"], capture_output=True, text=True)
+    assert r.returncode == 0, r.stdout + r.stderr
+
+
+def test_knotd_refuses_bad_config_at_start(knot):
+    k = knot(mod_conf={"negative-ttl-min": 100, "negative-ttl-max": 50})
+    with pytest.raises(RuntimeError):
+        k.start(timeout=5)
+    out = open(k.dir + "/knotd.stderr").read() + k.log_text()
+    assert "negative-ttl-min must not exceed negative-ttl-max" in out
+    assert k.returncode != 0

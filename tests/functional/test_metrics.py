@@ -1,0 +1,180 @@
+"""knotc zone-stats ZONE mod-soa: names, exact counts, gauges, lint."""
+
+import concurrent.futures
+import re
+
+import pytest
+
+from knotharness import soa_zone
+
+Z = "example.test."
+
+BASE_NAMES = {
+    "negative[nxdomain]", "negative[nodata]", "negative-ttl[capped]", "negative-ttl[raised]",
+    "soa-answer", "floor-raised",
+    "soa[serial]", "soa[ttl]", "soa[refresh]", "soa[retry]", "soa[expire]", "soa[minimum]",
+    "soa[negative-ttl]", "soa[published-serial]",
+    "lint[refresh-range]", "lint[retry-range]", "lint[expire-range]", "lint[minimum-range]",
+    "lint[serial-not-date]", "lint[mname-not-ns]", "lint[rname]",
+    "lint[serial-not-convertible]",
+}
+SERIAL_NAMES = {
+    "serial-update", "serial-rewrite[answer]", "serial-rewrite[authority]",
+    "serial-rewrite[axfr]", "serial-rewrite[ixfr]", "serial-rewrite[skipped-signed]",
+    "transfer[axfr]", "transfer[ixfr-journal]", "transfer[ixfr-full]",
+    "transfer[ixfr-current]", "transfer[tsig-resigned]", "state-error",
+}
+
+
+def delta(after, before):
+    return {k: after[k] - before.get(k, 0) for k in after if after[k] != before.get(k, 0)}
+
+
+def test_names_are_the_public_interface(knot):
+    k = knot(mod_conf={"serial-format": "keep"}).start()
+    assert set(k.stats(Z)) == BASE_NAMES
+    k2 = knot(mod_conf={"serial-format": "date"}).start()
+    assert set(k2.stats(Z)) == BASE_NAMES | SERIAL_NAMES
+
+
+def test_exact_counts_after_known_sequence(knot):
+    # Real serial 501: every SOA the world sees is rewritten to a date serial.
+    k = knot({Z: soa_zone(Z, serial=501)}, mod_conf={"negative-ttl-max": 60}).start()
+    before = k.stats(Z)
+    for i in range(3):
+        k.query(f"nx{i}." + Z, "A")                   # NXDOMAIN
+    for i in range(2):
+        k.query("www." + Z, "TXT", tcp=bool(i))      # NODATA
+    for i in range(4):
+        k.query(Z, "SOA", tcp=bool(i % 2))           # SOA answers
+    k.query(Z, "ANY", tcp=True)                       # one RRset (RFC 8482): the NS
+    for i in range(5):
+        k.query("www." + Z, "A")                      # positive: not counted
+    d = delta(k.stats(Z), before)
+    assert d == {
+        "negative[nxdomain]": 3,
+        "negative[nodata]": 2,
+        "negative-ttl[capped]": 5,
+        "soa-answer": 4,
+        "serial-rewrite[authority]": 5,
+        "serial-rewrite[answer]": 4,
+    }, d
+
+
+def test_counters_unforced_output(knot):
+    """Single counters always show; zero multi-counter entries are hidden
+    (knotc behaviour), forced output shows them."""
+    k = knot(mod_conf={"serial-format": "keep"}).start()
+    plain = k.stats(Z, force=False)
+    assert "soa-answer" in plain and "floor-raised" in plain
+    assert "negative[nxdomain]" not in plain
+    assert "negative[nxdomain]" in k.stats(Z, force=True)
+
+
+@pytest.mark.parametrize("workers", [1, 4, 8])
+def test_gauges_exact_with_many_threads(knot, workers):
+    zone = soa_zone(Z, serial=2026010105, refresh=7000, retry=1800, expire=1300000,
+                    minimum=450, soa_ttl=5000)
+    k = knot({Z: zone}, workers=workers, mod_conf={"negative-ttl-max": 400}).start()
+
+    # Hit the zone from many sockets so different workers answer.
+    def hammer(i):
+        k.query(f"nx{i}." + Z, "A", tcp=bool(i % 3 == 0))
+        k.query(Z, "SOA", tcp=bool(i % 2))
+    with concurrent.futures.ThreadPoolExecutor(max_workers=16) as pool:
+        list(pool.map(hammer, range(200)))
+
+    s = k.stats(Z)
+    assert (s["soa[serial]"], s["soa[ttl]"], s["soa[refresh]"], s["soa[retry]"],
+            s["soa[expire]"], s["soa[minimum]"], s["soa[negative-ttl]"],
+            s["soa[published-serial]"]) == (
+            2026010105, 5000, 7000, 1800, 1300000, 450, 400, 2026010105)
+    assert s["negative[nxdomain]"] == 200
+
+
+def test_gauges_follow_reload(knot):
+    k = knot(mod_conf={"serial-format": "keep"}).start()
+    assert k.stats(Z)["soa[refresh]"] == 7200
+    k.reload_zone(Z, soa_zone(Z, serial=2026010101, refresh=9000, minimum=120))
+    k.wait_real_serial(Z, 2026010101)
+    # Freshness rule: the first answer carrying the new SOA updates the gauges.
+    k.query("nx." + Z, "A")
+    s = k.stats(Z)
+    assert (s["soa[serial]"], s["soa[refresh]"], s["soa[minimum]"], s["soa[negative-ttl]"]) == (
+        2026010101, 9000, 120, 120)
+
+    # A forced reload makes a new module instance: counters restart, gauges
+    # come back from the zone as soon as it answers.
+    k.knotc("zone-reload", Z, force=True)
+    k.query(Z, "SOA")
+    s = k.stats(Z)
+    assert s["soa[serial]"] == 2026010101 and s["soa[refresh]"] == 9000
+    assert s["soa-answer"] == 1
+
+    # A full server reload too.
+    k.knotc("reload")
+    k.query("www." + Z, "TXT")
+    s = k.stats(Z)
+    assert s["soa[serial]"] == 2026010101 and s["negative[nodata]"] == 1
+
+
+BAD_SOA = soa_zone(Z, serial=501, refresh=600, retry=900, expire=3600, minimum=172800,
+                   mname="master.elsewhere.test.", rname="hostmaster\\@example.test.")
+
+
+def test_lint_all_findings(knot):
+    k = knot({Z: BAD_SOA}, mod_conf={"serial-format": "keep"}).start()
+    k.query(Z, "SOA")
+    s = k.stats(Z)
+    lint = {n: v for n, v in s.items() if n.startswith("lint[")}
+    assert lint == {
+        "lint[refresh-range]": 1, "lint[retry-range]": 1, "lint[expire-range]": 1,
+        "lint[minimum-range]": 1, "lint[serial-not-date]": 1, "lint[mname-not-ns]": 1,
+        "lint[rname]": 1, "lint[serial-not-convertible]": 0,
+    }
+    log = k.log_text()
+    for name in ("refresh-range", "retry-range", "expire-range", "minimum-range",
+                 "serial-not-date", "mname-not-ns", "rname"):
+        # Logged once for this zone version, however many queries follow.
+        assert len(re.findall(rf"lint {name},", log)) == 1, name
+    for _ in range(5):
+        k.query("nx." + Z, "A")
+    log = k.log_text()
+    assert len(re.findall(r"lint refresh-range,", log)) == 1
+
+
+def test_lint_clean_zone_and_fix(knot):
+    k = knot({Z: BAD_SOA}, mod_conf={"serial-format": "keep"}).start()
+    k.query(Z, "SOA")
+    k.reload_zone(Z, soa_zone(Z, serial=2026010100))
+    k.wait_real_serial(Z, 2026010100)
+    k.query(Z, "SOA")
+    s = k.stats(Z)
+    assert all(v == 0 for n, v in s.items() if n.startswith("lint[")), s
+
+
+def test_lint_off(knot):
+    k = knot({Z: BAD_SOA}, mod_conf={"serial-format": "keep", "lint": False}).start()
+    k.query(Z, "SOA")
+    s = k.stats(Z)
+    assert all(v == 0 for n, v in s.items() if n.startswith("lint[")), s
+    assert "lint " not in k.log_text()
+
+
+def test_lint_serial_in_future(knot):
+    zone = soa_zone(Z, serial=2099010100)
+    k = knot({Z: zone}, mod_conf={"serial-format": "keep"}).start()
+    k.query(Z, "SOA")
+    assert k.stats(Z)["lint[serial-not-date]"] == 1
+
+
+def test_two_zones_are_separate(knot):
+    zones = {Z: soa_zone(Z), "other.test.": soa_zone("other.test.", serial=2026010207)}
+    k = knot(zones, mod_conf={"serial-format": "keep"}).start()
+    before = k.stats("other.test.")
+    k.query("nx." + Z, "A")
+    k.query("nx.other.test.", "A")
+    k.query("nx2.other.test.", "A")
+    assert k.stats(Z)["soa[serial]"] == 2026010100
+    assert k.stats("other.test.")["soa[serial]"] == 2026010207
+    assert k.stats("other.test.")["negative[nxdomain]"] - before["negative[nxdomain]"] == 2
