@@ -117,11 +117,13 @@ static void publish_date(soa_ctx_t *ctx, knotd_qdata_t *qdata, const soa_snap_t 
 
 	soa_record_t rec;
 	bool created = false, broken = false;
-	int rc = soa_state_allocate(ctx->state, ctx->zone, &req, &rec, &created, &broken);
+	int rc = soa_ctx_open_state(ctx);
+	if (rc == 0) {
+		rc = soa_state_allocate(ctx->state, ctx->zone, &req, &rec, &created, &broken);
+	}
 	if (rc != 0) {
-		knotd_mod_log(ctx->mod, LOG_ERR, "failed to update state in '%s' (%s), "
-		              "publishing from memory", soa_state_file(ctx->state),
-		              soa_state_strerror(rc));
+		knotd_mod_log(ctx->mod, LOG_ERR, "failed to update state in '%s/data.mdb' (%s), "
+		              "publishing from memory", ctx->state_path, soa_state_strerror(rc));
 		soa_count(ctx->mod, qdata, SOA_CTR_STATE_ERROR, 0);
 		if (old != NULL && old->real == s->real &&
 		    (old->mode == SOA_MODE_SIGNED) == is_signed) {

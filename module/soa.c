@@ -121,6 +121,19 @@ static char *state_path(knotd_mod_t *mod)
 	return path;
 }
 
+int soa_ctx_open_state(soa_ctx_t *ctx)
+{
+	if (ctx->state != NULL) {
+		return 0;
+	}
+	soa_state_t *st = NULL;
+	int rc = soa_state_open(ctx->state_path, &st);
+	if (rc == 0) {
+		__atomic_store_n(&ctx->state, st, __ATOMIC_RELEASE);
+	}
+	return rc;
+}
+
 static void ctx_free(soa_ctx_t *ctx)
 {
 	if (ctx == NULL) {
@@ -128,6 +141,7 @@ static void ctx_free(soa_ctx_t *ctx)
 	}
 	soa_snap_free(ctx);
 	soa_state_close(ctx->state);
+	free(ctx->state_path);
 	if (ctx->lock_init) {
 		pthread_mutex_destroy(&ctx->lock);
 	}
@@ -168,24 +182,23 @@ int soa_load(knotd_mod_t *mod)
 	}
 
 	if (ctx->date) {
-		char *path = state_path(mod);
-		if (path == NULL) {
+		ctx->state_path = state_path(mod);
+		if (ctx->state_path == NULL) {
 			ctx_free(ctx);
 			return KNOT_ENOMEM;
 		}
-		int rc = soa_state_open(path, &ctx->state);
+		// Without state the zone is still served: serials come from memory
+		// (never lower than published) and opening is retried per version.
+		int rc = soa_ctx_open_state(ctx);
 		if (rc != 0) {
-			knotd_mod_log(mod, LOG_ERR, "failed to open state database '%s' (%s)",
-			              path, soa_state_strerror(rc));
-			free(path);
-			ctx_free(ctx);
-			return KNOT_ERROR;
+			knotd_mod_log(mod, LOG_ERR, "failed to open state database '%s/data.mdb' (%s), "
+			              "will retry at the next zone version", ctx->state_path,
+			              soa_state_strerror(rc));
 		}
-		free(path);
 
 		// Gauges of the last known version until the zone answers.
 		soa_record_t rec;
-		if (soa_state_get(ctx->state, ctx->zone, &rec) == 0) {
+		if (rc == 0 && soa_state_get(ctx->state, ctx->zone, &rec) == 0) {
 			soa_gauge(mod, SOA_CTR_SOA, SOA_G_SERIAL, rec.real);
 			soa_gauge(mod, SOA_CTR_SOA, SOA_G_PUBLISHED_SERIAL, rec.published);
 		}

@@ -295,7 +295,7 @@ const char *soa_state_strerror(int rc)
 
 const char *soa_state_file(const soa_state_t *st)
 {
-	return st->file;
+	return st != NULL ? st->file : "(not open)";
 }
 
 /*! \brief mkdir -p with mode 0750. */
@@ -454,6 +454,9 @@ static int txn_get(soa_state_t *st, MDB_txn *txn, const knot_dname_t *zone,
 
 int soa_state_get(soa_state_t *st, const knot_dname_t *zone, soa_record_t *rec)
 {
+	if (st == NULL) {
+		return EINVAL;
+	}
 	MDB_txn *txn;
 	int rc = mdb_txn_begin(st->env, NULL, MDB_RDONLY, &txn);
 	if (rc != 0) {
@@ -479,6 +482,9 @@ int soa_state_allocate(soa_state_t *st, const knot_dname_t *zone,
 {
 	*created = false;
 	*broken = false;
+	if (st == NULL) {
+		return EINVAL;
+	}
 
 	// Common case: the version is known, a read transaction suffices.
 	soa_record_t cur, next;
@@ -535,6 +541,9 @@ int soa_state_allocate(soa_state_t *st, const knot_dname_t *zone,
 
 int soa_state_cut_history(soa_state_t *st, const knot_dname_t *zone, uint32_t real)
 {
+	if (st == NULL) {
+		return EINVAL;
+	}
 	MDB_txn *txn;
 	int rc = mdb_txn_begin(st->env, NULL, 0, &txn);
 	if (rc != 0) {

@@ -186,7 +186,7 @@ static ixfr_kind_t ixfr_steer(soa_ctx_t *ctx, knotd_qdata_t *qdata,
 
 	// An earlier published version on the current chain: its real serial.
 	soa_record_t rec;
-	if (soa_state_get(ctx->state, ctx->zone, &rec) == 0 &&
+	if (soa_state_get(soa_ctx_state(ctx), ctx->zone, &rec) == 0 &&
 	    rec.real == snap->real && rec.published == snap->published) {
 		int idx = soa_record_find_published(&rec, client);
 		if (idx >= 0) {
@@ -257,7 +257,7 @@ static int map_history(void *arg, uint32_t *serial)
 		return KNOT_EOK;
 	}
 	if (!mc->have_rec) {
-		if (soa_state_get(mc->ctx->state, mc->ctx->zone, &mc->rec) != 0) {
+		if (soa_state_get(soa_ctx_state(mc->ctx), mc->ctx->zone, &mc->rec) != 0) {
 			mc->missing = *serial;
 			return KNOT_ENOENT;
 		}
@@ -321,10 +321,10 @@ static knotd_state_t history_gap(soa_ctx_t *ctx, knotd_qdata_t *qdata,
 	              mc->missing);
 	if (mc->have_rec && mc->rec.hist_count > 1) {
 		uint32_t before = mc->rec.hist[mc->rec.hist_count - 2].real;
-		int rc = soa_state_cut_history(ctx->state, ctx->zone, before);
+		int rc = soa_state_cut_history(soa_ctx_state(ctx), ctx->zone, before);
 		if (rc != 0) {
-			knotd_mod_log(ctx->mod, LOG_ERR, "failed to update state in '%s' (%s)",
-			              soa_state_file(ctx->state), soa_state_strerror(rc));
+			knotd_mod_log(ctx->mod, LOG_ERR, "failed to update state in '%s/data.mdb' (%s)",
+			              ctx->state_path, soa_state_strerror(rc));
 		}
 	}
 

@@ -62,7 +62,9 @@ typedef struct {
 	bool lint;                  /*!< lint */
 	bool date;                  /*!< serial-format: date */
 
-	soa_state_t *state;         /*!< Shared state environment (date mode). */
+	soa_state_t *state;         /*!< Shared state environment (date mode); NULL
+	                                 while it cannot be opened (read atomically). */
+	char *state_path;           /*!< Its directory, to retry opening it. */
 
 	soa_snap_t *snap;           /*!< Current snapshot (RCU). */
 	soa_snap_t *prev;           /*!< Snapshot it replaced: readers still answering
@@ -123,6 +125,20 @@ static inline const soa_snap_t *soa_snap_get(soa_ctx_t *ctx, knotd_qdata_t *qdat
  * \return Snapshot or NULL.
  */
 const soa_snap_t *soa_snap_apex(soa_ctx_t *ctx, knotd_qdata_t *qdata);
+
+/*! \brief The state environment, NULL while unavailable. */
+static inline soa_state_t *soa_ctx_state(soa_ctx_t *ctx)
+{
+	return __atomic_load_n(&ctx->state, __ATOMIC_ACQUIRE);
+}
+
+/*!
+ * \brief Opens the state environment if it is not open yet (under ctx->lock
+ *        or in load()).
+ *
+ * \return 0 or a state error code.
+ */
+int soa_ctx_open_state(soa_ctx_t *ctx);
 
 /*! \brief Frees the snapshot at unload (after rcu_barrier). */
 void soa_snap_free(soa_ctx_t *ctx);

@@ -77,7 +77,8 @@ class Knotd:
         os.makedirs(self.zonedir, exist_ok=True)
         os.makedirs(self.storage, exist_ok=True)
         for name, text in self.zones.items():
-            self.write_zone(name, text)
+            if text is not None:          # None: a secondary zone, no local file
+                self.write_zone(name, text)
         self.write_conf()
 
     # Configuration.
@@ -168,8 +169,12 @@ class Knotd:
 
     def ctl_ready(self):
         r = subprocess.run([KNOTC, "-c", self.conf, "-t", "2", "status"],
-                           capture_output=True, text=True, env=self.env)
+                           capture_output=True, text=True, env=self.ctl_env())
         return r.returncode == 0
+
+    def ctl_env(self):
+        """knotc runs with the real clock and no preloads."""
+        return {k: v for k, v in self.env.items() if not k.startswith(("LD_PRELOAD", "FAKETIME"))}
 
     def stop(self, kill=False, timeout=15):
         if self.proc is None:
@@ -184,6 +189,9 @@ class Knotd:
         self.returncode = self.proc.returncode
         self.proc = None
         self.logfile.close()
+        # Safety net: no knotd of this configuration outlives stop().
+        subprocess.run(["pkill", "-KILL", "-f", f"{KNOTD} -c {self.conf}$"],
+                       capture_output=True)
 
     def restart(self, kill=False):
         self.stop(kill=kill)
@@ -210,7 +218,7 @@ class Knotd:
 
     def knotc(self, *args, check=True, force=False):
         cmd = [KNOTC, "-c", self.conf, "-t", "10"] + (["-f"] if force else []) + list(args)
-        r = subprocess.run(cmd, capture_output=True, text=True, env=self.env, timeout=60)
+        r = subprocess.run(cmd, capture_output=True, text=True, env=self.ctl_env(), timeout=60)
         if check and r.returncode != 0:
             raise RuntimeError(f"{' '.join(cmd)} failed: {r.stdout}{r.stderr}")
         return r.stdout + r.stderr
@@ -296,3 +304,39 @@ def soa_zone(origin, serial=2026010100, refresh=7200, retry=3600, expire=1209600
 
 def keyring(name, alg, secret):
     return dns.tsigkeyring.from_text({name: (alg, secret)})
+
+
+LOCAL_ACL = """acl:
+  - id: local
+    address: 127.0.0.1
+    action: [transfer, update, notify]"""
+
+
+def acl_with_key(key):
+    """Transfers and updates only with the TSIG key."""
+    return f"""acl:
+  - id: local
+    address: 127.0.0.1
+    key: {key}
+    action: [transfer, update, notify]"""
+
+
+def remote_conf(name, port, key=None):
+    lines = ["remote:", f"  - id: {name}", f"    address: 127.0.0.1@{port}"]
+    if key:
+        lines.append(f"    key: {key}")
+    return "\n".join(lines)
+
+
+def ddns(k, zone, adds=(), deletes=(), keyring=None, keyname=None, timeout=5):
+    """A dynamic update over TCP, the way nsupdate clients send it."""
+    import dns.update
+    up = dns.update.UpdateMessage(zone, keyring=keyring, keyname=keyname)
+    for name, ttl, rdtype, data in adds:
+        up.add(name, ttl, rdtype, data)
+    for name, rdtype in deletes:
+        up.delete(name, rdtype)
+    r = dns.query.tcp(up, "127.0.0.1", port=k.port, timeout=timeout)
+    if r.rcode() != dns.rcode.NOERROR:
+        raise RuntimeError(f"update refused: {dns.rcode.to_text(r.rcode())}")
+    return r
