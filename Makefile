@@ -20,11 +20,13 @@ WARN        := -Wall -Wextra -Wshadow -Wstrict-prototypes -Werror=format-securit
 PKG_CFLAGS   = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS     = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 MODULE_DIR   = $(shell pkg-config --variable=module_instdir knotd 2>/dev/null)
-ALL_CFLAGS   = -std=gnu11 -fPIC -fvisibility=hidden $(WARN) -Iinclude $(PKG_CFLAGS) $(CFLAGS)
+ALL_CFLAGS   = -std=gnu11 -fPIC -fvisibility=hidden -D_LGPL_SOURCE $(WARN) -Iinclude \
+               $(PKG_CFLAGS) $(CFLAGS)
 
 # Pure core: no knotd symbols, unit-tested on its own.
 CORE_SRC    := module/serial.c module/ttl.c module/lint.c module/wire.c module/state.c
-GLUE_SRC    := module/soa.c module/snap.c module/query.c module/xfr.c module/metrics.c
+GLUE_SRC    := module/soa.c module/snap.c module/query.c module/xfr.c module/metrics.c \
+               module/counters.c module/service.c
 CORE_OBJ    := $(CORE_SRC:module/%.c=$(BUILD)/%.o)
 GLUE_OBJ    := $(GLUE_SRC:module/%.c=$(BUILD)/%.o)
 HEADERS     := $(wildcard include/soa/*.h)

@@ -21,23 +21,25 @@
  * One hook serves every normal answer. It runs at the AUTHORITY stage (the
  * ADDITIONAL stage with minimum-as-floor, to see glue too), i.e. after knotd
  * has written the SOA, NSEC/NSEC3 and RRSIGs and before it adds OPT and
- * TSIG, so knotd's own TSIG covers our edits. A positive answer to anything
- * but SOA/ANY returns after two compares.
+ * TSIG, so knotd's own TSIG covers our edits.
+ *
+ * Cost matters here: every answer of the zone passes. A positive answer to
+ * anything but SOA/ANY leaves after two compares without saving a register;
+ * the common negative answer is one compare against the zone snapshot, one
+ * bounded edit of the lone SOA and a few per-thread counter increments.
  */
 
 #include "soa/ctx.h"
-#include "soa/metrics.h"
 #include "soa/ttl.h"
 #include "soa/wire.h"
 
-/*! \brief Finds the first RRSet of a type in a section by metadata. */
-static const knot_rrset_t *find_rrset(const knot_pkt_t *pkt, knot_section_t sec_id,
-                                      uint16_t type)
+/*! \brief The zone's SOA RRSet in a section, found by metadata. */
+static inline const knot_rrset_t *section_soa(const knot_pkt_t *pkt, knot_section_t sec_id)
 {
 	const knot_pktsection_t *sec = &pkt->sections[sec_id];
 	for (uint16_t i = 0; i < sec->count; i++) {
 		const knot_rrset_t *rr = &pkt->rr[sec->pos + i];
-		if (rr->type == type) {
+		if (rr->type == KNOT_RRTYPE_SOA) {
 			return rr;
 		}
 	}
@@ -45,42 +47,66 @@ static const knot_rrset_t *find_rrset(const knot_pkt_t *pkt, knot_section_t sec_
 }
 
 /*! \brief NXDOMAIN or NODATA: align TTLs (and the serial) in the authority section. */
-static void negative(knot_pkt_t *pkt, knotd_qdata_t *qdata, knotd_mod_t *mod,
-                     uint32_t kind)
+__attribute__((noinline))
+static knotd_in_state_t negative(knotd_in_state_t state, knot_pkt_t *pkt,
+                                 knotd_qdata_t *qdata, knotd_mod_t *mod)
 {
-	const knot_rrset_t *soa = find_rrset(pkt, KNOT_AUTHORITY, KNOT_RRTYPE_SOA);
-	if (soa == NULL) {
-		return;
+	// knotd writes the SOA first; anything else takes the general path.
+	const knot_pktsection_t *sec = &pkt->sections[KNOT_AUTHORITY];
+	if (sec->count == 0 || sec->pos >= pkt->rrset_count) {
+		return state;
+	}
+	const knot_rrset_t *soa = &pkt->rr[sec->pos];
+	bool lone = (sec->count == 1 && soa->type == KNOT_RRTYPE_SOA && soa->rrs.count == 1);
+	if (soa->type != KNOT_RRTYPE_SOA) {
+		soa = section_soa(pkt, KNOT_AUTHORITY);
+		if (soa == NULL) {
+			return state;
+		}
 	}
 
 	soa_ctx_t *ctx = knotd_mod_ctx(mod);
 	const soa_snap_t *snap = soa_snap_get(ctx, qdata, soa);
 	if (snap == NULL) {
-		return;
+		return state;
 	}
 
 	// A message that does not parse as expected is left alone.
 	const uint32_t *serial = snap->rewrite ? &snap->published : NULL;
-	if (soa_wire_negative(pkt, snap->neg_ttl, serial) <= 0) {
-		return;
+	int ret = lone ? soa_wire_soa_at(pkt, sec->pos, &snap->neg_ttl, serial) : 0;
+	if (ret == 0) {
+		ret = soa_wire_negative(pkt, snap->neg_ttl, serial);
+	}
+	if (ret <= 0) {
+		return state;
 	}
 
-	soa_count(mod, qdata, SOA_CTR_NEGATIVE, kind);
-	if (snap->neg_class != SOA_NEG_AS_IS) {
-		soa_count(mod, qdata, SOA_CTR_NEGATIVE_TTL, snap->neg_class - 1);
+	unsigned tid = qdata->params->thread_id;
+	soa_hot_cells_t *c = soa_hot_cells(&ctx->hot, tid);
+	soa_hot_count(&ctx->hot, c, tid, state == KNOTD_IN_STATE_MISS ?
+	              SOA_HOT_NEG_NXDOMAIN : SOA_HOT_NEG_NODATA);
+	if (snap->neg_class == SOA_NEG_CAPPED) {
+		soa_hot_count(&ctx->hot, c, tid, SOA_HOT_NEGTTL_CAPPED);
+	} else if (snap->neg_class == SOA_NEG_RAISED) {
+		soa_hot_count(&ctx->hot, c, tid, SOA_HOT_NEGTTL_RAISED);
 	}
 	if (snap->rewrite) {
-		soa_count(mod, qdata, SOA_CTR_SERIAL_REWRITE, SOA_RW_AUTHORITY);
+		soa_hot_count(&ctx->hot, c, tid, SOA_HOT_RW_AUTHORITY);
 	} else if (snap->skipped_signed) {
-		soa_count(mod, qdata, SOA_CTR_SERIAL_REWRITE, SOA_RW_SKIPPED_SIGNED);
+		soa_hot_count(&ctx->hot, c, tid, SOA_HOT_RW_SKIPPED);
 	}
+	if (c != NULL) {
+		soa_hot_mark(c);
+	}
+	return state;
 }
 
 /*! \brief Positive answer carrying the zone SOA: publish the serial. */
+__attribute__((noinline))
 static const soa_snap_t *soa_answer(knot_pkt_t *pkt, knotd_qdata_t *qdata,
                                     knotd_mod_t *mod)
 {
-	const knot_rrset_t *soa = find_rrset(pkt, KNOT_ANSWER, KNOT_RRTYPE_SOA);
+	const knot_rrset_t *soa = section_soa(pkt, KNOT_ANSWER);
 	if (soa == NULL) {
 		return NULL;
 	}
@@ -91,13 +117,22 @@ static const soa_snap_t *soa_answer(knot_pkt_t *pkt, knotd_qdata_t *qdata,
 		return NULL;
 	}
 
-	soa_count(mod, qdata, SOA_CTR_SOA_ANSWER, 0);
+	unsigned tid = qdata->params->thread_id;
+	soa_hot_cells_t *c = soa_hot_cells(&ctx->hot, tid);
+	soa_hot_count(&ctx->hot, c, tid, SOA_HOT_SOA_ANSWER);
 	if (snap->rewrite) {
-		if (soa_wire_answer_serial(pkt, snap->real, snap->published) > 0) {
-			soa_count(mod, qdata, SOA_CTR_SERIAL_REWRITE, SOA_RW_ANSWER);
+		int ret = soa_wire_lone_soa(pkt, KNOT_ANSWER, NULL, &snap->published);
+		if (ret == 0) {
+			ret = soa_wire_answer_serial(pkt, snap->real, snap->published);
+		}
+		if (ret > 0) {
+			soa_hot_count(&ctx->hot, c, tid, SOA_HOT_RW_ANSWER);
 		}
 	} else if (snap->skipped_signed) {
-		soa_count(mod, qdata, SOA_CTR_SERIAL_REWRITE, SOA_RW_SKIPPED_SIGNED);
+		soa_hot_count(&ctx->hot, c, tid, SOA_HOT_RW_SKIPPED);
+	}
+	if (c != NULL) {
+		soa_hot_mark(c);
 	}
 	return snap;
 }
@@ -105,27 +140,32 @@ static const soa_snap_t *soa_answer(knot_pkt_t *pkt, knotd_qdata_t *qdata,
 /*! \brief True if the question can be answered with the SOA itself. */
 static inline bool soa_question(const knot_pkt_t *pkt)
 {
-	uint16_t qtype = knot_pkt_qtype(pkt);
+	// knotd only runs in-hooks for answers to a parsed question.
+	uint16_t qtype = knot_wire_read_u16(pkt->wire + KNOT_WIRE_HEADER_SIZE + pkt->qname_size);
 	return qtype == KNOT_RRTYPE_SOA || qtype == KNOT_RRTYPE_ANY;
+}
+
+/*! \brief soa_answer() returning the state, for a tail call. */
+__attribute__((noinline))
+static knotd_in_state_t positive_soa(knotd_in_state_t state, knot_pkt_t *pkt,
+                                     knotd_qdata_t *qdata, knotd_mod_t *mod)
+{
+	(void)soa_answer(pkt, qdata, mod);
+	return state;
 }
 
 knotd_in_state_t soa_query_hook(knotd_in_state_t state, knot_pkt_t *pkt,
                                 knotd_qdata_t *qdata, knotd_mod_t *mod)
 {
-	switch (state) {
-	case KNOTD_IN_STATE_HIT:
-		if (soa_question(pkt)) {
-			(void)soa_answer(pkt, qdata, mod);
+	// Kept free of calls so that the common exits save no registers.
+	if (state == KNOTD_IN_STATE_HIT) {
+		if (!soa_question(pkt)) {
+			return state;
 		}
-		break;
-	case KNOTD_IN_STATE_MISS:
-		negative(pkt, qdata, mod, SOA_NEG_NXDOMAIN);
-		break;
-	case KNOTD_IN_STATE_NODATA:
-		negative(pkt, qdata, mod, SOA_NEG_NODATA);
-		break;
-	default:
-		break;
+		return positive_soa(state, pkt, qdata, mod);
+	}
+	if (state == KNOTD_IN_STATE_MISS || state == KNOTD_IN_STATE_NODATA) {
+		return negative(state, pkt, qdata, mod);
 	}
 	return state;
 }
@@ -149,7 +189,12 @@ knotd_in_state_t soa_query_floor_hook(knotd_in_state_t state, knot_pkt_t *pkt,
 
 	// RFC 1035 §3.3.13: MINIMUM bounds every TTL exported with any RR.
 	if (soa_wire_floor(pkt, snap->minimum) > 0) {
-		soa_count(mod, qdata, SOA_CTR_FLOOR_RAISED, 0);
+		unsigned tid = qdata->params->thread_id;
+		soa_hot_cells_t *c = soa_hot_cells(&ctx->hot, tid);
+		soa_hot_count(&ctx->hot, c, tid, SOA_HOT_FLOOR_RAISED);
+		if (c != NULL) {
+			soa_hot_mark(c);
+		}
 	}
 	return state;
 }

@@ -29,6 +29,7 @@
 #include "soa/conf.h"
 #include "soa/ctx.h"
 #include "soa/metrics.h"
+#include "soa/service.h"
 
 static const knot_lookup_t serial_formats[] = {
 	{ SOA_FORMAT_DATE, "date" },
@@ -79,6 +80,44 @@ int soa_conf_check(knotd_conf_check_args_t *args)
 	}
 
 	return KNOT_EOK;
+}
+
+/*! \brief Option value of ACL action "transfer" in knotd 3.2's schema (acl_actions). */
+#define ACL_TRANSFER   2
+/*! \brief Highest ACL action value knotd 3.2 knows ("update"). */
+#define ACL_ACTION_MAX 3
+
+#define C_ACL    ((const yp_name_t *)"\x03""acl")
+#define C_ACTION ((const yp_name_t *)"\x06""action")
+#define C_DENY   ((const yp_name_t *)"\x04""deny")
+
+/*!
+ * \brief False only if no ACL rule of the zone can allow a transfer: then the
+ *        transfer hooks would only cost every query.
+ *
+ * Any rule this code does not fully understand counts as allowing transfers.
+ */
+static bool zone_may_transfer(knotd_mod_t *mod)
+{
+	knotd_conf_t acls = knotd_conf_zone(mod, C_ACL, knotd_mod_zone(mod));
+	bool may = false;
+	for (size_t i = 0; i < acls.count && !may; i++) {
+		knotd_conf_t id = { .single = acls.multi[i] };
+		if (knotd_conf(mod, C_ACL, C_DENY, &id).single.boolean) {
+			continue;
+		}
+		knotd_conf_t act = knotd_conf(mod, C_ACL, C_ACTION, &id);
+		if (act.count == 0) {
+			may = (act.single.option == ACL_TRANSFER || act.single.option > ACL_ACTION_MAX);
+		}
+		for (size_t j = 0; j < act.count; j++) {
+			unsigned opt = act.multi[j].option;
+			may = may || opt == ACL_TRANSFER || opt > ACL_ACTION_MAX;
+		}
+		knotd_conf_free(&act);
+	}
+	knotd_conf_free(&acls);
+	return may;
 }
 
 /*! \brief Live instances; the last unload waits for pending RCU callbacks. */
@@ -210,12 +249,28 @@ int soa_load(knotd_mod_t *mod)
 		}
 	}
 
+	// The first instance starts the counter pools and the service thread;
+	// without them the counters go straight to knotd.
+	if (atomic_load(&instances) == 0) {
+		(void)soa_hot_init(knotd_mod_threads(mod));
+	}
+	if (soa_service_start() == KNOT_EOK) {
+		soa_hot_attach(&ctx->hot, mod);
+		ctx->service = true;
+	} else {
+		ctx->hot.mod = mod;
+		ctx->hot.slot = UINT32_MAX;
+	}
+
 	// Store the context before any hook can run.
 	knotd_mod_ctx_set(mod, ctx);
 
-	if (ctx->date) {
+	// Transfers need the BEGIN and END hooks, which every query pays for.
+	if (ctx->date && zone_may_transfer(mod)) {
 		(void)knotd_mod_hook(mod, KNOTD_STAGE_BEGIN, soa_xfr_begin);
 		(void)knotd_mod_hook(mod, KNOTD_STAGE_END, soa_xfr_end);
+	} else if (ctx->date) {
+		knotd_mod_log(mod, LOG_DEBUG, "no ACL allows transfers, transfer hooks not needed");
 	}
 	if (ctx->floor) {
 		(void)knotd_mod_in_hook(mod, KNOTD_STAGE_ADDITIONAL, soa_query_floor_hook);
@@ -237,14 +292,21 @@ void soa_unload(knotd_mod_t *mod)
 	bool date = ctx->date;
 
 	// knotd removed the query plan and waited for readers before this call.
+	bool service = ctx->service;
+	soa_hot_detach(&ctx->hot);
 	ctx_free(ctx);
 	if (date) {
 		soa_xfr_deinit();
 	}
+	if (service) {
+		soa_service_stop();
+	}
 
-	// Callbacks queued by call_rcu() run code of this library: let them finish
-	// before the last instance goes and knotd may unload the library.
+	// Callbacks queued by call_rcu() and the service thread run code of this
+	// library: both are done before the last instance goes and knotd may
+	// unload the library.
 	if (atomic_fetch_sub(&instances, 1) == 1) {
+		soa_hot_deinit();
 		rcu_barrier();
 	}
 }

@@ -161,8 +161,36 @@ static int negative_visit(void *ctx, knot_pkt_t *pkt, const soa_wire_rr_t *rr)
 	return KNOT_EOK;
 }
 
+/*!
+ * \brief Locates the only RR of a section holding exactly one RRSet of one RR.
+ *
+ * \return True with *rr set if the section has that shape and the RR is intact.
+ */
+static bool single_rr(const knot_pkt_t *pkt, knot_section_t sec_id, soa_wire_rr_t *rr)
+{
+	const knot_pktsection_t *sec = &pkt->sections[sec_id];
+	if (sec->count != 1 || sec->pos >= pkt->rrset_count ||
+	    pkt->rr[sec->pos].rrs.count != 1) {
+		return false;
+	}
+	return soa_wire_rr_at(pkt->wire, pkt->size, pkt->rr_info[sec->pos].pos, rr) == KNOT_EOK;
+}
+
 int soa_wire_negative(knot_pkt_t *pkt, uint32_t ttl, const uint32_t *serial)
 {
+	// Common case: the authority section is just the SOA (no DNSSEC).
+	soa_wire_rr_t one;
+	if (single_rr(pkt, KNOT_AUTHORITY, &one) && one.type == KNOT_RRTYPE_SOA) {
+		if (one.rdlen < SOA_WIRE_SOA_MIN) {
+			return KNOT_EMALF;
+		}
+		soa_wire_set_ttl(pkt->wire, &one, ttl);
+		if (serial != NULL) {
+			(void)soa_wire_set_soa_serial(pkt->wire, &one, *serial);
+		}
+		return 1;
+	}
+
 	negative_ctx_t nc = { .ttl = ttl, .serial = serial };
 
 	// Validate everything and remember what to write.
@@ -214,6 +242,23 @@ static int answer_visit(void *ctx, knot_pkt_t *pkt, const soa_wire_rr_t *rr)
 
 int soa_wire_answer_serial(knot_pkt_t *pkt, uint32_t real, uint32_t serial)
 {
+	// Common case: the answer is just the SOA.
+	soa_wire_rr_t one;
+	if (single_rr(pkt, KNOT_ANSWER, &one)) {
+		uint32_t cur;
+		if (one.type != KNOT_RRTYPE_SOA) {
+			return 0;
+		}
+		if (soa_wire_soa_serial(pkt->wire, &one, &cur) != KNOT_EOK) {
+			return KNOT_EMALF;
+		}
+		if (cur != real) {
+			return 0;
+		}
+		(void)soa_wire_set_soa_serial(pkt->wire, &one, serial);
+		return 1;
+	}
+
 	answer_ctx_t ac = { .real = real, .serial = serial };
 
 	// Only RRSets the metadata says are SOAs are walked in the common case,

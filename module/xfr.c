@@ -200,13 +200,10 @@ static ixfr_kind_t ixfr_steer(soa_ctx_t *ctx, knotd_qdata_t *qdata,
 	return IXFR_FULL;
 }
 
-knotd_state_t soa_xfr_begin(knotd_state_t state, knot_pkt_t *pkt,
-                            knotd_qdata_t *qdata, knotd_mod_t *mod)
+/*! \brief BEGIN of a transfer message. */
+__attribute__((noinline))
+static knotd_state_t xfr_begin(knotd_state_t state, knotd_qdata_t *qdata, knotd_mod_t *mod)
 {
-	(void)pkt;
-	if (!is_xfr(qdata)) {
-		return state;
-	}
 	xfr_slot_t *slot = slot_of(qdata);
 	if (slot == NULL) {
 		return state;
@@ -229,6 +226,17 @@ knotd_state_t soa_xfr_begin(knotd_state_t state, knot_pkt_t *pkt,
 		}
 	}
 	return state;
+}
+
+knotd_state_t soa_xfr_begin(knotd_state_t state, knot_pkt_t *pkt,
+                            knotd_qdata_t *qdata, knotd_mod_t *mod)
+{
+	(void)pkt;
+	// Every query passes here: leave before saving any register.
+	if (__builtin_expect(!is_xfr(qdata), 1)) {
+		return state;
+	}
+	return xfr_begin(state, qdata, mod);
 }
 
 /*! \brief Context for mapping the SOA serials of one transfer message. */
@@ -338,12 +346,11 @@ static knotd_state_t history_gap(soa_ctx_t *ctx, knotd_qdata_t *qdata,
 	return KNOTD_STATE_FAIL;
 }
 
-knotd_state_t soa_xfr_end(knotd_state_t state, knot_pkt_t *pkt,
-                          knotd_qdata_t *qdata, knotd_mod_t *mod)
+/*! \brief END of a transfer message. */
+__attribute__((noinline))
+static knotd_state_t xfr_end(knotd_state_t state, knot_pkt_t *pkt,
+                             knotd_qdata_t *qdata, knotd_mod_t *mod)
 {
-	if (!is_xfr(qdata)) {
-		return state;
-	}
 	// Only answers knotd produced successfully; errors stay as they are.
 	if ((state != KNOTD_STATE_DONE && state != STATE_PRODUCE) ||
 	    qdata->rcode != KNOT_RCODE_NOERROR ||
@@ -407,4 +414,13 @@ done:
 		count_transfer(mod, qdata, slot);
 	}
 	return state;
+}
+
+knotd_state_t soa_xfr_end(knotd_state_t state, knot_pkt_t *pkt,
+                          knotd_qdata_t *qdata, knotd_mod_t *mod)
+{
+	if (__builtin_expect(!is_xfr(qdata), 1)) {
+		return state;
+	}
+	return xfr_end(state, pkt, qdata, mod);
 }

@@ -28,6 +28,7 @@
 #include <urcu.h>
 #include <knot/module.h>
 
+#include "soa/counters.h"
 #include "soa/lint.h"
 #include "soa/state.h"
 
@@ -66,12 +67,15 @@ typedef struct {
 	                                 while it cannot be opened (read atomically). */
 	char *state_path;           /*!< Its directory, to retry opening it. */
 
+	soa_hot_zone_t hot;         /*!< Per-thread counter cells. */
+
 	soa_snap_t *snap;           /*!< Current snapshot (RCU). */
 	soa_snap_t *prev;           /*!< Snapshot it replaced: readers still answering
 	                                 from the previous zone version match it. */
 	pthread_mutex_t lock;       /*!< Serializes snapshot replacement. */
 	bool lock_init;             /*!< The mutex was initialized. */
 	bool signed_logged;         /*!< Signed-zone notice given. */
+	bool service;               /*!< Holds a reference on the service thread. */
 } soa_ctx_t;
 
 /*!

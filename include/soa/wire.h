@@ -123,6 +123,67 @@ int soa_wire_soa_serial(const uint8_t *wire, const soa_wire_rr_t *rr, uint32_t *
 int soa_wire_set_soa_serial(uint8_t *wire, const soa_wire_rr_t *rr, uint32_t serial);
 
 /*!
+ * \brief Sets the TTL and/or serial of the single SOA RR of RRSet i, if its
+ *        owner is a compression pointer (as knotd writes it).
+ *
+ * \param pkt     Response; RRSet i must be an SOA RRSet of one RR.
+ * \param i       RRSet index.
+ * \param ttl     TTL to write, NULL to keep.
+ * \param serial  Serial to write, NULL to keep.
+ *
+ * \retval 1           Written.
+ * \retval 0           The owner is not a pointer: use the general functions.
+ * \retval KNOT_EMALF  Not an intact SOA RR inside the message: nothing written.
+ */
+static inline int soa_wire_soa_at(knot_pkt_t *pkt, uint16_t i,
+                                  const uint32_t *ttl, const uint32_t *serial)
+{
+	size_t pos = pkt->rr_info[i].pos;
+	uint8_t *wire = pkt->wire;
+	if (pos + 2 + SOA_WIRE_RR_HDR > pkt->size || (wire[pos] & 0xC0) != 0xC0) {
+		return 0;
+	}
+	uint8_t *hdr = wire + pos + 2;
+	uint16_t rdlen = knot_wire_read_u16(hdr + 8);
+	if (knot_wire_read_u16(hdr) != KNOT_RRTYPE_SOA || rdlen < SOA_WIRE_SOA_MIN ||
+	    pos + 2 + SOA_WIRE_RR_HDR + rdlen > pkt->size) {
+		return KNOT_EMALF;
+	}
+	if (ttl != NULL) {
+		knot_wire_write_u32(hdr + 4, *ttl);
+	}
+	if (serial != NULL) {
+		knot_wire_write_u32(hdr + SOA_WIRE_RR_HDR + rdlen - SOA_WIRE_SOA_TAIL, *serial);
+	}
+	return 1;
+}
+
+/*!
+ * \brief Fast path for the common shape: a section holding exactly one SOA
+ *        RR with a compressed owner (what knotd writes without DNSSEC).
+ *
+ * \param pkt     Response.
+ * \param sec_id  Section.
+ * \param ttl     TTL to write, NULL to keep.
+ * \param serial  Serial to write, NULL to keep.
+ *
+ * \retval 1           Written.
+ * \retval 0           Not that shape: use the general function.
+ * \retval KNOT_EMALF  That shape but not intact: nothing written.
+ */
+static inline int soa_wire_lone_soa(knot_pkt_t *pkt, knot_section_t sec_id,
+                                    const uint32_t *ttl, const uint32_t *serial)
+{
+	const knot_pktsection_t *sec = &pkt->sections[sec_id];
+	uint16_t i = sec->pos;
+	if (sec->count != 1 || i >= pkt->rrset_count ||
+	    pkt->rr[i].type != KNOT_RRTYPE_SOA || pkt->rr[i].rrs.count != 1) {
+		return 0;
+	}
+	return soa_wire_soa_at(pkt, i, ttl, serial);
+}
+
+/*!
  * \brief Applies the negative-answer policy to the authority section.
  *
  * Sets the TTL of every RR of the SOA, NSEC and NSEC3 RRSets and of the

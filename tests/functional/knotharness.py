@@ -54,7 +54,7 @@ class Knotd:
     def __init__(self, workdir, zones, mod_conf=None, extra_conf="", zone_conf="",
                  port=None, env=None, module=True, workers=2, zone_extra=None,
                  storage=None, prefix_cmd=None, tsig_keys=None, acl_conf=None,
-                 template_extra=None):
+                 template_extra=None, log_level="info"):
         self.dir = workdir
         self.zones = dict(zones)                  # name -> zone file text
         self.mod_conf = mod_conf or {}
@@ -69,6 +69,7 @@ class Knotd:
         self.tsig_keys = tsig_keys or {}          # name -> (algorithm, base64 secret)
         self.acl_conf = acl_conf
         self.template_extra = template_extra or []  # lines for the default template
+        self.log_level = log_level
         self.proc = None
         self.storage = storage or os.path.join(self.dir, "db")
         self.zonedir = os.path.join(self.dir, "zones")
@@ -95,7 +96,7 @@ class Knotd:
             f'    storage: "{self.storage}"',
             "log:",
             f'  - target: "{self.log}"',
-            "    any: info",
+            f"    any: {self.log_level}",
         ]
         if self.tsig_keys:
             lines.append("key:")
@@ -223,8 +224,15 @@ class Knotd:
             raise RuntimeError(f"{' '.join(cmd)} failed: {r.stdout}{r.stderr}")
         return r.stdout + r.stderr
 
-    def stats(self, zone, force=True):
-        """knotc zone-stats ZONE mod-soa as {name: value} (forced: zeros shown)."""
+    # Answer counters reach knotd at most SOA_HOT_FLUSH_MS (100 ms) later.
+    SETTLE = 0.25
+
+    def stats(self, zone, force=True, settle=True):
+        """knotc zone-stats ZONE mod-soa as {name: value} (forced: zeros shown).
+
+        With settle, waits for the module's counter flush first."""
+        if settle:
+            time.sleep(self.SETTLE)
         out = self.knotc("zone-stats", zone, "mod-soa", force=force)
         stats = {}
         for line in out.splitlines():

@@ -189,3 +189,30 @@ def test_reloads_keep_published(knot, how):
     assert k.zone_serial(Z) == 502
     if how != "zone-reload":
         assert k.stats(Z)["serial-update"] == 0          # new instance, nothing new
+
+
+NO_XFR_HOOKS = "no ACL allows transfers, transfer hooks not needed"
+
+
+@pytest.mark.parametrize("acl,template_acl,hooks", [
+    (None, None, False),
+    ("acl:\n  - id: up\n    address: 127.0.0.1\n    action: update", "acl: up", False),
+    ("acl:\n  - id: no\n    address: 127.0.0.1\n    action: transfer\n    deny: on", "acl: no", False),
+    ("acl:\n  - id: q\n    address: 127.0.0.1", "acl: q", False),                 # default: query
+    ("acl:\n  - id: t\n    address: 127.0.0.1\n    action: [update, transfer]", "acl: t", True),
+    ("acl:\n  - id: no\n    address: 10.0.0.1\n    action: transfer\n    deny: on\n"
+     "  - id: t\n    address: 127.0.0.1\n    action: transfer", "acl: [no, t]", True),
+], ids=["none", "update-only", "deny-transfer", "query-only", "update-transfer", "deny-then-allow"])
+def test_transfer_hooks_follow_acl(knot, acl, template_acl, hooks):
+    """BEGIN/END cost every query, so they are registered only where an ACL
+    rule can allow a transfer; where one can, transfers are rewritten."""
+    k = knot({Z: soa_zone(Z, serial=501)}, mod_conf={"serial-format": "date"},
+             acl_conf=acl, template_extra=[template_acl] if template_acl else [],
+             log_level="debug").start()
+    p = k.soa_serial(Z)
+    assert (NO_XFR_HOOKS not in k.log_text()) == hooks
+    if hooks:
+        assert soa_serials_of_xfr(k, Z, "AXFR") == [p, p]
+    else:
+        r = k.query(Z, "AXFR", tcp=True)
+        assert r.rcode() != dns.rcode.NOERROR          # knotd refuses it anyway

@@ -1,0 +1,232 @@
+/*  Copyright (C) 2026 mod-soa contributors
+
+    This program is free software: you can redistribute it and/or modify
+    it under the terms of the GNU General Public License as published by
+    the Free Software Foundation, either version 3 of the License, or
+    (at your option) any later version.
+
+    This program is distributed in the hope that it will be useful,
+    but WITHOUT ANY WARRANTY; without even the implied warranty of
+    MERCHANTABILITY or FITNESS FOR A PARTICULAR PURPOSE.  See the
+    GNU General Public License for more details.
+
+    You should have received a copy of the GNU General Public License
+    along with this program.  If not, see <https://www.gnu.org/licenses/>.
+ */
+
+/*!
+ * \file
+ *
+ * \brief Per-thread counter cells and their flush into knotd's counters.
+ */
+
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#include "soa/counters.h"
+#include "soa/metrics.h"
+
+/*! \brief Most zones with cells; further zones count through knotd directly. */
+#define CAPACITY (1u << 20)
+
+soa_hot_cells_t **soa_hot_pools = NULL;
+unsigned soa_hot_threads = 0;
+
+/*! \brief knotd counter (id, index) of each hot counter. */
+static const struct {
+	uint8_t ctr;
+	uint8_t idx;
+} hot_map[SOA_HOT__COUNT] = {
+	[SOA_HOT_NEG_NXDOMAIN]  = { SOA_CTR_NEGATIVE, SOA_NEG_NXDOMAIN },
+	[SOA_HOT_NEG_NODATA]    = { SOA_CTR_NEGATIVE, SOA_NEG_NODATA },
+	[SOA_HOT_NEGTTL_CAPPED] = { SOA_CTR_NEGATIVE_TTL, SOA_NEGTTL_CAPPED },
+	[SOA_HOT_NEGTTL_RAISED] = { SOA_CTR_NEGATIVE_TTL, SOA_NEGTTL_RAISED },
+	[SOA_HOT_SOA_ANSWER]    = { SOA_CTR_SOA_ANSWER, 0 },
+	[SOA_HOT_FLOOR_RAISED]  = { SOA_CTR_FLOOR_RAISED, 0 },
+	[SOA_HOT_RW_ANSWER]     = { SOA_CTR_SERIAL_REWRITE, SOA_RW_ANSWER },
+	[SOA_HOT_RW_AUTHORITY]  = { SOA_CTR_SERIAL_REWRITE, SOA_RW_AUTHORITY },
+	[SOA_HOT_RW_SKIPPED]    = { SOA_CTR_SERIAL_REWRITE, SOA_RW_SKIPPED_SIGNED },
+};
+
+/*! \brief Flusher's view of a slot: 32-bit sums seen and 64-bit totals. */
+typedef struct {
+	knotd_mod_t *mod;
+	uint32_t prev[SOA_HOT__COUNT];
+	uint64_t total[SOA_HOT__COUNT];
+} slot_rec_t;
+
+static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+static slot_rec_t *recs;        /*!< [CAPACITY], lazily backed. */
+static uint32_t *active;        /*!< Used slots, unordered. */
+static uint32_t active_count;
+static uint32_t *free_slots;    /*!< Released slots. */
+static uint32_t free_count;
+static uint32_t next_slot;
+
+static void *reserve(size_t size)
+{
+	void *p = mmap(NULL, size, PROT_READ | PROT_WRITE,
+	               MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	return p == MAP_FAILED ? NULL : p;
+}
+
+static void release(void *p, size_t size)
+{
+	if (p != NULL) {
+		munmap(p, size);
+	}
+}
+
+void soa_hot_deinit(void)
+{
+	pthread_mutex_lock(&lock);
+	for (unsigned t = 0; t < soa_hot_threads; t++) {
+		release(soa_hot_pools[t], CAPACITY * sizeof(soa_hot_cells_t));
+	}
+	free(soa_hot_pools);
+	soa_hot_pools = NULL;
+	soa_hot_threads = 0;
+	release(recs, CAPACITY * sizeof(slot_rec_t));
+	release(active, CAPACITY * sizeof(uint32_t));
+	release(free_slots, CAPACITY * sizeof(uint32_t));
+	recs = NULL;
+	active = free_slots = NULL;
+	active_count = free_count = next_slot = 0;
+	pthread_mutex_unlock(&lock);
+}
+
+int soa_hot_init(unsigned threads)
+{
+	pthread_mutex_lock(&lock);
+	if (soa_hot_pools != NULL) {
+		// Worker counts only change with a restart: keep the first size.
+		pthread_mutex_unlock(&lock);
+		return KNOT_EOK;
+	}
+
+	soa_hot_cells_t **pools = calloc(threads, sizeof(*pools));
+	recs = reserve(CAPACITY * sizeof(slot_rec_t));
+	active = reserve(CAPACITY * sizeof(uint32_t));
+	free_slots = reserve(CAPACITY * sizeof(uint32_t));
+	bool ok = (pools != NULL && recs != NULL && active != NULL && free_slots != NULL);
+	for (unsigned t = 0; ok && t < threads; t++) {
+		pools[t] = reserve(CAPACITY * sizeof(soa_hot_cells_t));
+		ok = (pools[t] != NULL);
+	}
+	if (!ok) {
+		// Where memory cannot even be reserved, knotd's counters still work.
+		for (unsigned t = 0; pools != NULL && t < threads; t++) {
+			release(pools[t], CAPACITY * sizeof(soa_hot_cells_t));
+		}
+		free(pools);
+		release(recs, CAPACITY * sizeof(slot_rec_t));
+		release(active, CAPACITY * sizeof(uint32_t));
+		release(free_slots, CAPACITY * sizeof(uint32_t));
+		recs = NULL;
+		active = free_slots = NULL;
+		pthread_mutex_unlock(&lock);
+		return KNOT_ENOMEM;
+	}
+	soa_hot_pools = pools;
+	__atomic_store_n(&soa_hot_threads, threads, __ATOMIC_RELEASE);
+	pthread_mutex_unlock(&lock);
+	return KNOT_EOK;
+}
+
+void soa_hot_attach(soa_hot_zone_t *z, knotd_mod_t *mod)
+{
+	z->mod = mod;
+	z->slot = UINT32_MAX;
+
+	pthread_mutex_lock(&lock);
+	if (soa_hot_pools != NULL) {
+		uint32_t slot = UINT32_MAX;
+		if (free_count > 0) {
+			slot = free_slots[--free_count];
+		} else if (next_slot < CAPACITY) {
+			slot = next_slot++;
+		}
+		if (slot != UINT32_MAX) {
+			// Cells of a reused slot were zeroed when it was released.
+			memset(&recs[slot], 0, sizeof(recs[slot]));
+			recs[slot].mod = mod;
+			active[active_count++] = slot;
+			z->slot = slot;
+		}
+	}
+	pthread_mutex_unlock(&lock);
+}
+
+void soa_hot_detach(soa_hot_zone_t *z)
+{
+	if (z->slot == UINT32_MAX) {
+		return;
+	}
+
+	pthread_mutex_lock(&lock);
+	for (uint32_t i = 0; i < active_count; i++) {
+		if (active[i] == z->slot) {
+			active[i] = active[--active_count];
+			break;
+		}
+	}
+	// knotd runs no hook of this instance any more: the cells are ours.
+	for (unsigned t = 0; t < soa_hot_threads; t++) {
+		memset(&soa_hot_pools[t][z->slot], 0, sizeof(soa_hot_cells_t));
+	}
+	recs[z->slot].mod = NULL;
+	free_slots[free_count++] = z->slot;
+	pthread_mutex_unlock(&lock);
+	z->slot = UINT32_MAX;
+}
+
+void soa_hot_slow(const soa_hot_zone_t *z, unsigned tid, soa_hot_t ctr)
+{
+	knotd_mod_stats_incr(z->mod, tid, hot_map[ctr].ctr, hot_map[ctr].idx, 1);
+}
+
+/*! \brief Folds one slot; the caller holds the lock. */
+static void flush_slot(uint32_t slot)
+{
+	// Claim the dirty marks first: the exchange reads the owner's release
+	// store, so its counts are visible below; later counts mark again.
+	bool dirty = false;
+	for (unsigned t = 0; t < soa_hot_threads; t++) {
+		soa_hot_cells_t *c = &soa_hot_pools[t][slot];
+		if (__atomic_load_n(&c->dirty, __ATOMIC_RELAXED) != 0 &&
+		    __atomic_exchange_n(&c->dirty, 0, __ATOMIC_ACQUIRE) != 0) {
+			dirty = true;
+		}
+	}
+	if (!dirty) {
+		return;
+	}
+
+	slot_rec_t *rec = &recs[slot];
+	for (unsigned i = 0; i < SOA_HOT__COUNT; i++) {
+		uint32_t sum = 0;
+		for (unsigned t = 0; t < soa_hot_threads; t++) {
+			sum += __atomic_load_n(&soa_hot_pools[t][slot].cell[i], __ATOMIC_RELAXED);
+		}
+		// Cells wrap at 2^32; a flush period is far too short to lose a lap.
+		uint32_t delta = sum - rec->prev[i];
+		if (delta != 0) {
+			rec->prev[i] = sum;
+			rec->total[i] += delta;
+			// Thread slot 0 holds the total, knotd sums the slots.
+			knotd_mod_stats_store(rec->mod, 0, hot_map[i].ctr, hot_map[i].idx,
+			                      rec->total[i]);
+		}
+	}
+}
+
+void soa_hot_flush(void)
+{
+	pthread_mutex_lock(&lock);
+	for (uint32_t i = 0; i < active_count; i++) {
+		flush_slot(active[i]);
+	}
+	pthread_mutex_unlock(&lock);
+}
