@@ -29,6 +29,7 @@ sys.path.insert(0, os.path.join(ROOT, "tests", "functional"))
 from knotharness import Knotd, ddns, keyring  # noqa: E402
 
 NOOP = os.path.join(HERE, "build", "noop.so")
+HOTPATH = os.path.join(HERE, "build", "hotpath")
 SOA = os.path.join(ROOT, "build", "soa.so")
 RESULTS = os.path.join(HERE, "results", "latest.md")
 
@@ -240,6 +241,31 @@ def table_instructions(res, n):
     return out
 
 
+# Part 1b: the hook alone.
+
+def hotpath(calls=10000):
+    """mod-soa's hooks per answer without knotd around them (bench/hotpath.c)."""
+    def ir(kind, n):
+        with tempfile.TemporaryDirectory(prefix="soa-bench-") as work:
+            out = os.path.join(work, "cg")
+            subprocess.run(["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}",
+                            HOTPATH, SOA, kind, str(n)], capture_output=True, check=True)
+            with open(out) as f:
+                return int(re.search(r"^totals: (\d+)", f.read(), re.M).group(1))
+    res = {k: (ir(k, 2 * calls) - ir(k, calls)) / calls for k in ("positive", "negative", "soa")}
+    loop = res["positive"]
+    return res, loop
+
+
+def table_hotpath(res):
+    return ["### mod-soa's hook alone (bench/hotpath.c under callgrind)", "",
+            "The built soa.so loaded through knotd_mod_api with the knotd functions it calls "
+            "stubbed; per answer, the benchmark loop included (the positive row is loop plus "
+            "the two-compare exit).", "",
+            "| answer | instructions |", "|---|---:|"] + \
+           [f"| {k} | {v:.0f} |" for k, v in res.items()] + [""]
+
+
 # Part 2: queries per second.
 
 def qps(rounds, seconds):
@@ -428,9 +454,9 @@ def main():
     ap.add_argument("--zones", type=int, default=1000)
     args = ap.parse_args()
     parts = args.only or ["instructions", "qps", "transfers", "memory"]
-    for path in (SOA, NOOP):
+    for path in (SOA, NOOP, HOTPATH):
         if not os.path.exists(path):
-            sys.exit(f"{path} missing: run make and make -C bench build/noop.so")
+            sys.exit(f"{path} missing: run make and make -C bench build/noop.so build/hotpath")
 
     cmdline = "make bench" + (f" BENCH_ARGS='{' '.join(sys.argv[1:])}'" if sys.argv[1:] else "")
     lines = [f"## mod-soa benchmark, {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC",
@@ -438,6 +464,9 @@ def main():
     if "instructions" in parts:
         print("instructions per query (callgrind)...", file=sys.stderr)
         lines += table_instructions(instructions(args.n), args.n)
+    if "instructions" in parts:
+        print("hook alone (hotpath)...", file=sys.stderr)
+        lines += table_hotpath(hotpath()[0])
     if "qps" in parts:
         print("queries per second (dnsperf)...", file=sys.stderr)
         res, med = qps(args.rounds, args.seconds)

@@ -29,10 +29,14 @@
 #include "soa/metrics.h"
 
 /*! \brief Most zones with cells; further zones count through knotd directly. */
-#define CAPACITY (1u << 20)
+#define CAPACITY_MAX (1u << 18)
+/*! \brief Fewest zones worth reserving pools for. */
+#define CAPACITY_MIN (1u << 10)
 
-soa_hot_cells_t **soa_hot_pools = NULL;
-unsigned soa_hot_threads = 0;
+soa_hot_pool_t soa_hot_pool = { 0 };
+
+static uint32_t capacity;
+static size_t reserved;
 
 /*! \brief knotd counter (id, index) of each hot counter. */
 static const struct {
@@ -58,7 +62,7 @@ typedef struct {
 } slot_rec_t;
 
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
-static slot_rec_t *recs;        /*!< [CAPACITY], lazily backed. */
+static slot_rec_t *recs;        /*!< [capacity], lazily backed. */
 static uint32_t *active;        /*!< Used slots, unordered. */
 static uint32_t active_count;
 static uint32_t *free_slots;    /*!< Released slots. */
@@ -82,70 +86,73 @@ static void release(void *p, size_t size)
 void soa_hot_deinit(void)
 {
 	pthread_mutex_lock(&lock);
-	for (unsigned t = 0; t < soa_hot_threads; t++) {
-		release(soa_hot_pools[t], CAPACITY * sizeof(soa_hot_cells_t));
-	}
-	free(soa_hot_pools);
-	soa_hot_pools = NULL;
-	soa_hot_threads = 0;
-	release(recs, CAPACITY * sizeof(slot_rec_t));
-	release(active, CAPACITY * sizeof(uint32_t));
-	release(free_slots, CAPACITY * sizeof(uint32_t));
+	release(soa_hot_pool.base, reserved);
+	release(recs, capacity * sizeof(slot_rec_t));
+	release(active, capacity * sizeof(uint32_t));
+	release(free_slots, capacity * sizeof(uint32_t));
+	memset(&soa_hot_pool, 0, sizeof(soa_hot_pool));
 	recs = NULL;
 	active = free_slots = NULL;
-	active_count = free_count = next_slot = 0;
+	capacity = active_count = free_count = next_slot = 0;
+	reserved = 0;
 	pthread_mutex_unlock(&lock);
 }
 
 int soa_hot_init(unsigned threads)
 {
 	pthread_mutex_lock(&lock);
-	if (soa_hot_pools != NULL) {
+	if (soa_hot_pool.base != NULL) {
 		// Worker counts only change with a restart: keep the first size.
 		pthread_mutex_unlock(&lock);
 		return KNOT_EOK;
 	}
 
-	soa_hot_cells_t **pools = calloc(threads, sizeof(*pools));
-	recs = reserve(CAPACITY * sizeof(slot_rec_t));
-	active = reserve(CAPACITY * sizeof(uint32_t));
-	free_slots = reserve(CAPACITY * sizeof(uint32_t));
-	bool ok = (pools != NULL && recs != NULL && active != NULL && free_slots != NULL);
-	for (unsigned t = 0; ok && t < threads; t++) {
-		pools[t] = reserve(CAPACITY * sizeof(soa_hot_cells_t));
-		ok = (pools[t] != NULL);
-	}
-	if (!ok) {
-		// Where memory cannot even be reserved, knotd's counters still work.
-		for (unsigned t = 0; pools != NULL && t < threads; t++) {
-			release(pools[t], CAPACITY * sizeof(soa_hot_cells_t));
+	// Reserve address space only; where even that is refused (strict
+	// overcommit), try fewer zones, and below that use knotd's counters.
+	for (uint32_t cap = CAPACITY_MAX; cap >= CAPACITY_MIN; cap /= 2) {
+		size_t stride = (size_t)cap * sizeof(soa_hot_cells_t);
+		uint8_t *base = reserve(stride * threads);
+		recs = reserve(cap * sizeof(slot_rec_t));
+		active = reserve(cap * sizeof(uint32_t));
+		free_slots = reserve(cap * sizeof(uint32_t));
+		if (base != NULL && recs != NULL && active != NULL && free_slots != NULL) {
+			capacity = cap;
+			reserved = stride * threads;
+			soa_hot_pool.base = base;
+			soa_hot_pool.stride = stride;
+			__atomic_store_n(&soa_hot_pool.threads, threads, __ATOMIC_RELEASE);
+			pthread_mutex_unlock(&lock);
+			return KNOT_EOK;
 		}
-		free(pools);
-		release(recs, CAPACITY * sizeof(slot_rec_t));
-		release(active, CAPACITY * sizeof(uint32_t));
-		release(free_slots, CAPACITY * sizeof(uint32_t));
+		release(base, stride * threads);
+		release(recs, cap * sizeof(slot_rec_t));
+		release(active, cap * sizeof(uint32_t));
+		release(free_slots, cap * sizeof(uint32_t));
 		recs = NULL;
 		active = free_slots = NULL;
-		pthread_mutex_unlock(&lock);
-		return KNOT_ENOMEM;
 	}
-	soa_hot_pools = pools;
-	__atomic_store_n(&soa_hot_threads, threads, __ATOMIC_RELEASE);
 	pthread_mutex_unlock(&lock);
-	return KNOT_EOK;
+	return KNOT_ENOMEM;
+}
+
+static soa_hot_cells_t *cells_at(unsigned t, uint32_t slot)
+{
+	return (soa_hot_cells_t *)(soa_hot_pool.base + t * soa_hot_pool.stride +
+	                           slot * sizeof(soa_hot_cells_t));
 }
 
 void soa_hot_attach(soa_hot_zone_t *z, knotd_mod_t *mod)
 {
 	z->mod = mod;
 	z->slot = UINT32_MAX;
+	z->offset = 0;
 
 	pthread_mutex_lock(&lock);
-	if (soa_hot_pools != NULL) {
+	if (soa_hot_pool.base != NULL) {
 		uint32_t slot = UINT32_MAX;
 		if (free_count > 0) {
 			slot = free_slots[--free_count];
-		} else if (next_slot < CAPACITY) {
+		} else if (next_slot < capacity) {
 			slot = next_slot++;
 		}
 		if (slot != UINT32_MAX) {
@@ -154,6 +161,7 @@ void soa_hot_attach(soa_hot_zone_t *z, knotd_mod_t *mod)
 			recs[slot].mod = mod;
 			active[active_count++] = slot;
 			z->slot = slot;
+			z->offset = slot * sizeof(soa_hot_cells_t);
 		}
 	}
 	pthread_mutex_unlock(&lock);
@@ -173,8 +181,8 @@ void soa_hot_detach(soa_hot_zone_t *z)
 		}
 	}
 	// knotd runs no hook of this instance any more: the cells are ours.
-	for (unsigned t = 0; t < soa_hot_threads; t++) {
-		memset(&soa_hot_pools[t][z->slot], 0, sizeof(soa_hot_cells_t));
+	for (unsigned t = 0; t < soa_hot_pool.threads; t++) {
+		memset(cells_at(t, z->slot), 0, sizeof(soa_hot_cells_t));
 	}
 	recs[z->slot].mod = NULL;
 	free_slots[free_count++] = z->slot;
@@ -193,8 +201,8 @@ static void flush_slot(uint32_t slot)
 	// Claim the dirty marks first: the exchange reads the owner's release
 	// store, so its counts are visible below; later counts mark again.
 	bool dirty = false;
-	for (unsigned t = 0; t < soa_hot_threads; t++) {
-		soa_hot_cells_t *c = &soa_hot_pools[t][slot];
+	for (unsigned t = 0; t < soa_hot_pool.threads; t++) {
+		soa_hot_cells_t *c = cells_at(t, slot);
 		if (__atomic_load_n(&c->dirty, __ATOMIC_RELAXED) != 0 &&
 		    __atomic_exchange_n(&c->dirty, 0, __ATOMIC_ACQUIRE) != 0) {
 			dirty = true;
@@ -207,8 +215,8 @@ static void flush_slot(uint32_t slot)
 	slot_rec_t *rec = &recs[slot];
 	for (unsigned i = 0; i < SOA_HOT__COUNT; i++) {
 		uint32_t sum = 0;
-		for (unsigned t = 0; t < soa_hot_threads; t++) {
-			sum += __atomic_load_n(&soa_hot_pools[t][slot].cell[i], __ATOMIC_RELAXED);
+		for (unsigned t = 0; t < soa_hot_pool.threads; t++) {
+			sum += __atomic_load_n(&cells_at(t, slot)->cell[i], __ATOMIC_RELAXED);
 		}
 		// Cells wrap at 2^32; a flush period is far too short to lose a lap.
 		uint32_t delta = sum - rec->prev[i];

@@ -81,22 +81,19 @@ static knotd_in_state_t negative(knotd_in_state_t state, knot_pkt_t *pkt,
 		return state;
 	}
 
+	// Three unconditional counts: the snapshot chose the cells (or the sink).
 	unsigned tid = qdata->params->thread_id;
 	soa_hot_cells_t *c = soa_hot_cells(&ctx->hot, tid);
-	soa_hot_count(&ctx->hot, c, tid, state == KNOTD_IN_STATE_MISS ?
-	              SOA_HOT_NEG_NXDOMAIN : SOA_HOT_NEG_NODATA);
-	if (snap->neg_class == SOA_NEG_CAPPED) {
-		soa_hot_count(&ctx->hot, c, tid, SOA_HOT_NEGTTL_CAPPED);
-	} else if (snap->neg_class == SOA_NEG_RAISED) {
-		soa_hot_count(&ctx->hot, c, tid, SOA_HOT_NEGTTL_RAISED);
-	}
-	if (snap->rewrite) {
-		soa_hot_count(&ctx->hot, c, tid, SOA_HOT_RW_AUTHORITY);
-	} else if (snap->skipped_signed) {
-		soa_hot_count(&ctx->hot, c, tid, SOA_HOT_RW_SKIPPED);
-	}
-	if (c != NULL) {
+	soa_hot_t kind = (state == KNOTD_IN_STATE_MISS) ? SOA_HOT_NEG_NXDOMAIN : SOA_HOT_NEG_NODATA;
+	if (__builtin_expect(c != NULL, 1)) {
+		soa_hot_add(c, kind);
+		soa_hot_add(c, snap->neg_ttl_cell);
+		soa_hot_add(c, snap->neg_rw_cell);
 		soa_hot_mark(c);
+	} else {
+		soa_hot_count(&ctx->hot, c, tid, kind);
+		soa_hot_count(&ctx->hot, c, tid, snap->neg_ttl_cell);
+		soa_hot_count(&ctx->hot, c, tid, snap->neg_rw_cell);
 	}
 	return state;
 }
@@ -117,20 +114,21 @@ static const soa_snap_t *soa_answer(knot_pkt_t *pkt, knotd_qdata_t *qdata,
 		return NULL;
 	}
 
-	unsigned tid = qdata->params->thread_id;
-	soa_hot_cells_t *c = soa_hot_cells(&ctx->hot, tid);
-	soa_hot_count(&ctx->hot, c, tid, SOA_HOT_SOA_ANSWER);
+	soa_hot_t rw = snap->soa_rw_cell;
 	if (snap->rewrite) {
 		int ret = soa_wire_lone_soa(pkt, KNOT_ANSWER, NULL, &snap->published);
 		if (ret == 0) {
 			ret = soa_wire_answer_serial(pkt, snap->real, snap->published);
 		}
-		if (ret > 0) {
-			soa_hot_count(&ctx->hot, c, tid, SOA_HOT_RW_ANSWER);
+		if (ret <= 0) {
+			rw = SOA_HOT_SINK;
 		}
-	} else if (snap->skipped_signed) {
-		soa_hot_count(&ctx->hot, c, tid, SOA_HOT_RW_SKIPPED);
 	}
+
+	unsigned tid = qdata->params->thread_id;
+	soa_hot_cells_t *c = soa_hot_cells(&ctx->hot, tid);
+	soa_hot_count(&ctx->hot, c, tid, SOA_HOT_SOA_ANSWER);
+	soa_hot_count(&ctx->hot, c, tid, rw);
 	if (c != NULL) {
 		soa_hot_mark(c);
 	}

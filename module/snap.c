@@ -230,6 +230,14 @@ static soa_snap_t *build(soa_ctx_t *ctx, knotd_qdata_t *qdata,
 		s->lint = 0;
 	}
 
+	// The counter cells each kind of answer bumps, chosen once per version.
+	s->neg_ttl_cell = (cls == SOA_NEG_CAPPED) ? SOA_HOT_NEGTTL_CAPPED :
+	                  (cls == SOA_NEG_RAISED) ? SOA_HOT_NEGTTL_RAISED : SOA_HOT_SINK;
+	s->neg_rw_cell = s->rewrite ? SOA_HOT_RW_AUTHORITY :
+	                 s->skipped_signed ? SOA_HOT_RW_SKIPPED : SOA_HOT_SINK;
+	s->soa_rw_cell = s->rewrite ? SOA_HOT_RW_ANSWER :
+	                 s->skipped_signed ? SOA_HOT_RW_SKIPPED : SOA_HOT_SINK;
+
 	report(ctx, old, s, &t, soa->ttl);
 	return s;
 }

@@ -25,8 +25,9 @@
  * and the service thread folds dirty cells into knotd's counters every
  * SOA_HOT_FLUSH_MS milliseconds, extending them to 64 bits.
  *
- * Every pool is a reserved, lazily backed region with one 40-byte block per
- * zone slot; a zone's blocks sit at the same slot in every thread's pool.
+ * The pools are one reserved, lazily backed region: thread t's pool starts at
+ * t * stride and holds one 44-byte block per zone slot; a zone's blocks sit
+ * at the same offset in every thread's pool.
  */
 
 #pragma once
@@ -50,24 +51,31 @@ typedef enum {
 	SOA_HOT_RW_ANSWER,        /*!< serial-rewrite[answer] */
 	SOA_HOT_RW_AUTHORITY,     /*!< serial-rewrite[authority] */
 	SOA_HOT_RW_SKIPPED,       /*!< serial-rewrite[skipped-signed] */
-	SOA_HOT__COUNT
+	SOA_HOT__COUNT,
+	SOA_HOT_SINK = SOA_HOT__COUNT /*!< Never flushed: target of "count nothing",
+	                                   so answers count without branches. */
 } soa_hot_t;
 
 /*! \brief One thread's cells of one zone. */
 typedef struct {
-	uint32_t cell[SOA_HOT__COUNT]; /*!< Written by the owning thread only. */
-	uint32_t dirty;                /*!< Set by the owner, cleared by the flusher. */
+	uint32_t cell[SOA_HOT__COUNT + 1]; /*!< Written by the owning thread only. */
+	uint32_t dirty;                    /*!< Set by the owner, cleared by the flusher. */
 } soa_hot_cells_t;
 
-/*! \brief Per-thread pools (NULL entries: that thread uses knotd's counters). */
-extern soa_hot_cells_t **soa_hot_pools;
-/*! \brief Number of pools. */
-extern unsigned soa_hot_threads;
+/*! \brief The pools: one reservation, thread t's pool at base + t * stride. */
+typedef struct {
+	uint8_t *base;     /*!< NULL: no pools, count through knotd. */
+	size_t stride;     /*!< Bytes per thread. */
+	unsigned threads;  /*!< Threads with a pool. */
+} soa_hot_pool_t;
+
+extern soa_hot_pool_t soa_hot_pool;
 
 /*! \brief A zone's handle on its cells. */
 typedef struct {
 	knotd_mod_t *mod;   /*!< Module instance (knotd counters). */
 	uint32_t slot;      /*!< Block index in every pool; UINT32_MAX: none. */
+	size_t offset;      /*!< slot * sizeof(soa_hot_cells_t). */
 } soa_hot_zone_t;
 
 /*!
@@ -77,8 +85,8 @@ typedef struct {
  */
 static inline soa_hot_cells_t *soa_hot_cells(const soa_hot_zone_t *z, unsigned tid)
 {
-	if (__builtin_expect(tid < soa_hot_threads && z->slot != UINT32_MAX, 1)) {
-		return soa_hot_pools[tid] + z->slot;
+	if (__builtin_expect(tid < soa_hot_pool.threads && z->slot != UINT32_MAX, 1)) {
+		return (soa_hot_cells_t *)(soa_hot_pool.base + tid * soa_hot_pool.stride + z->offset);
 	}
 	return NULL;
 }
@@ -110,7 +118,7 @@ static inline void soa_hot_count(const soa_hot_zone_t *z, soa_hot_cells_t *c,
 {
 	if (__builtin_expect(c != NULL, 1)) {
 		soa_hot_add(c, ctr);
-	} else {
+	} else if (ctr != SOA_HOT_SINK) {
 		soa_hot_slow(z, tid, ctr);
 	}
 }

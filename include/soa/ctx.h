@@ -46,6 +46,10 @@ typedef struct {
 	uint8_t mode;               /*!< soa_mode_t (date mode), SOA_MODE_KEPT otherwise. */
 	bool rewrite;               /*!< published != real: patch serials. */
 	bool skipped_signed;        /*!< Date mode on a signed zone: rewrites skipped. */
+	uint8_t neg_ttl_cell;       /*!< soa_hot_t a negative answer also counts in
+	                                 (negative-ttl class, or the sink). */
+	uint8_t neg_rw_cell;        /*!< Likewise: serial-rewrite[authority|skipped-signed]. */
+	uint8_t soa_rw_cell;        /*!< Likewise for SOA answers: [answer|skipped-signed]. */
 	uint16_t rdlen;             /*!< Length of rdata. */
 	uint8_t rdata[];            /*!< Copy of the SOA RDATA. */
 } soa_snap_t;
