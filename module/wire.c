@@ -385,3 +385,47 @@ int soa_wire_tsig_find(const knot_pkt_t *pkt, size_t *pos)
 	*pos = next;
 	return KNOT_EOK;
 }
+
+int soa_wire_xfr_edit(knot_pkt_t *pkt, soa_wire_map_f map, void *ctx,
+                      const soa_wire_tsig_t *tsig)
+{
+	size_t size = pkt->size;
+	uint16_t arcount = knot_wire_get_arcount(pkt->wire);
+
+	// Take the TSIG off; its bytes stay in place until signed again.
+	if (tsig != NULL) {
+		size_t pos;
+		if (arcount == 0 || soa_wire_tsig_find(pkt, &pos) != KNOT_EOK) {
+			return KNOT_EMALF;
+		}
+		pkt->size = pos;
+		knot_wire_set_arcount(pkt->wire, arcount - 1);
+	}
+
+	int ret = soa_wire_xfr_map(pkt, map, ctx);
+	if (ret <= 0) {
+		// Nothing changed: the message is exactly as signed.
+		pkt->size = size;
+		knot_wire_set_arcount(pkt->wire, arcount);
+		return ret;
+	}
+	if (tsig == NULL) {
+		return ret;
+	}
+
+	// Sign as knotd did: the first message from the request MAC with its
+	// TSIG error and time, later ones chained from the previous MAC.
+	size_t dlen = tsig->digest_len;
+	int sret = tsig->first ?
+		knot_tsig_sign(pkt->wire, &pkt->size, pkt->max_size, tsig->prev_mac,
+		               tsig->prev_len, tsig->digest, &dlen, tsig->key,
+		               tsig->tsig_rcode, tsig->time_signed) :
+		knot_tsig_sign_next(pkt->wire, &pkt->size, pkt->max_size, tsig->prev_mac,
+		                    tsig->prev_len, tsig->digest, &dlen, tsig->key,
+		                    pkt->wire, pkt->size);
+	if (sret != KNOT_EOK) {
+		return (sret == KNOT_EMALF || sret == KNOT_ENOENT || sret == KNOT_ENOTSUP) ?
+		       KNOT_ERROR : sret;
+	}
+	return ret;
+}

@@ -280,22 +280,6 @@ static int map_history(void *arg, uint32_t *serial)
 	return KNOT_EOK;
 }
 
-/*! \brief Signs the stripped message again, as knotd did, chaining our MAC on. */
-static int resign(knot_pkt_t *pkt, knotd_qdata_t *qdata, const xfr_slot_t *slot)
-{
-	knot_sign_context_t *sign = &qdata->sign;
-	size_t dlen = dnssec_tsig_algorithm_size(sign->tsig_key.algorithm);
-	if (sign->pkt_count == 1) {
-		return knot_tsig_sign(pkt->wire, &pkt->size, pkt->max_size,
-		                      slot->mac, slot->mac_len, sign->tsig_digest, &dlen,
-		                      &sign->tsig_key, qdata->rcode_tsig,
-		                      sign->tsig_time_signed);
-	}
-	return knot_tsig_sign_next(pkt->wire, &pkt->size, pkt->max_size,
-	                           slot->mac, slot->mac_len, sign->tsig_digest, &dlen,
-	                           &sign->tsig_key, pkt->wire, pkt->size);
-}
-
 /*! \brief True if knotd signed this message with a key we can sign with. */
 static bool signed_by_knotd(const knotd_qdata_t *qdata)
 {
@@ -368,45 +352,41 @@ static knotd_state_t xfr_end(knotd_state_t state, knot_pkt_t *pkt,
 		goto done;
 	}
 
-	// Take knotd's TSIG off (the bytes stay in place until re-signed).
-	bool tsig = signed_by_knotd(qdata);
-	size_t tsig_pos = 0, size = pkt->size;
-	uint16_t arcount = knot_wire_get_arcount(pkt->wire);
-	if (tsig) {
-		if (!slot->mac_valid || slot->pkt_count + 1 != qdata->sign.pkt_count ||
-		    soa_wire_tsig_find(pkt, &tsig_pos) != KNOT_EOK || arcount == 0) {
-			// Cannot re-sign: leave the message as knotd made it.
+	// A signed message can only be edited if it can be signed again.
+	soa_wire_tsig_t tsig = { 0 };
+	bool signed_msg = signed_by_knotd(qdata);
+	if (signed_msg) {
+		if (!slot->mac_valid || slot->pkt_count + 1 != qdata->sign.pkt_count) {
 			goto done;
 		}
-		pkt->size = tsig_pos;
-		knot_wire_set_arcount(pkt->wire, arcount - 1);
+		tsig.key = &qdata->sign.tsig_key;
+		tsig.prev_mac = slot->mac;
+		tsig.prev_len = slot->mac_len;
+		tsig.first = (qdata->sign.pkt_count == 1);
+		tsig.tsig_rcode = qdata->rcode_tsig;
+		tsig.time_signed = qdata->sign.tsig_time_signed;
+		tsig.digest = qdata->sign.tsig_digest;
+		tsig.digest_len = dnssec_tsig_algorithm_size(qdata->sign.tsig_key.algorithm);
 	}
 
 	// Journal IXFR carries older versions; everything else only the current one.
 	bool journal = qdata->type == KNOTD_QUERY_TYPE_IXFR &&
 	               qdata->params->proto != KNOTD_QUERY_PROTO_UDP;
-	int ret = soa_wire_xfr_map(pkt, journal ? map_history : map_current, &mc);
-	if (ret <= 0) {
-		// Nothing changed or nothing can: restore knotd's signed message.
-		pkt->size = size;
-		knot_wire_set_arcount(pkt->wire, arcount);
-		if (ret == KNOT_ENOENT) {
-			return history_gap(ctx, qdata, &mc, slot);
+	int ret = soa_wire_xfr_edit(pkt, journal ? map_history : map_current, &mc,
+	                            signed_msg ? &tsig : NULL);
+	if (ret == KNOT_ENOENT) {
+		return history_gap(ctx, qdata, &mc, slot);
+	} else if (soa_wire_xfr_edit_broken(ret)) {
+		knotd_mod_log(mod, LOG_ERR, "failed to sign transfer message (%s)",
+		              knot_strerror(ret));
+		qdata->rcode = KNOT_RCODE_SERVFAIL;
+		return KNOTD_STATE_FAIL;
+	} else if (ret > 0) {
+		soa_count_n(mod, qdata, SOA_CTR_SERIAL_REWRITE,
+		            qdata->type == KNOTD_QUERY_TYPE_AXFR ? SOA_RW_AXFR : SOA_RW_IXFR, ret);
+		if (signed_msg) {
+			soa_count(mod, qdata, SOA_CTR_TRANSFER, SOA_XFR_TSIG_RESIGNED);
 		}
-		goto done;
-	}
-	soa_count_n(mod, qdata, SOA_CTR_SERIAL_REWRITE,
-	            qdata->type == KNOTD_QUERY_TYPE_AXFR ? SOA_RW_AXFR : SOA_RW_IXFR, ret);
-
-	if (tsig) {
-		ret = resign(pkt, qdata, slot);
-		if (ret != KNOT_EOK) {
-			knotd_mod_log(mod, LOG_ERR, "failed to sign transfer message (%s)",
-			              knot_strerror(ret));
-			qdata->rcode = KNOT_RCODE_SERVFAIL;
-			return KNOTD_STATE_FAIL;
-		}
-		soa_count(mod, qdata, SOA_CTR_TRANSFER, SOA_XFR_TSIG_RESIGNED);
 	}
 
 done:

@@ -244,6 +244,42 @@ typedef int (*soa_wire_map_f)(void *ctx, uint32_t *serial);
  */
 int soa_wire_xfr_map(knot_pkt_t *pkt, soa_wire_map_f map, void *ctx);
 
+/*! \brief How to sign a transfer message again after editing it. */
+typedef struct {
+	const knot_tsig_key_t *key; /*!< Key knotd signed the message with. */
+	const uint8_t *prev_mac;    /*!< MAC the message is chained from (the request MAC
+	                                 for the first message, else the previous message's). */
+	size_t prev_len;            /*!< Its length. */
+	bool first;                 /*!< First message of the answer. */
+	uint16_t tsig_rcode;        /*!< TSIG error (first message). */
+	uint64_t time_signed;       /*!< Time signed of a BADTIME request (first message). */
+	uint8_t *digest;            /*!< Output: the new MAC (knotd chains the next from it). */
+	size_t digest_len;          /*!< Its capacity. */
+} soa_wire_tsig_t;
+
+/*!
+ * \brief Rewrites the SOA serials of a transfer message and, if it carries a
+ *        TSIG, replaces it with a fresh signature over the edited message.
+ *
+ * \param pkt   Message as knotd built it (TSIG last, not in the metadata).
+ * \param map   Serial mapping (see soa_wire_xfr_map).
+ * \param ctx   Mapping context.
+ * \param tsig  Signing parameters, NULL for an unsigned message.
+ *
+ * \return Number of SOAs rewritten (> 0, message signed again);
+ *         0 or an error from the map or the shape checks with the message
+ *         exactly as it was; any other error means re-signing failed and the
+ *         message (now without TSIG) must not be sent.
+ */
+int soa_wire_xfr_edit(knot_pkt_t *pkt, soa_wire_map_f map, void *ctx,
+                      const soa_wire_tsig_t *tsig);
+
+/*! \brief soa_wire_xfr_edit() failed after the message was changed. */
+static inline bool soa_wire_xfr_edit_broken(int ret)
+{
+	return ret < 0 && ret != KNOT_EMALF && ret != KNOT_ENOENT && ret != KNOT_ENOTSUP;
+}
+
 /*!
  * \brief Finds the TSIG RR that follows the RRs described by the metadata.
  *

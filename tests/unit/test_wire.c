@@ -470,6 +470,65 @@ static void test_tsig_find(void)
 	free_all(pkt);
 }
 
+static void test_xfr_edit(void)
+{
+	knot_tsig_key_t key;
+	knot_tsig_key_init(&key, "hmac-sha256", "k.", "c2VjcmV0c2VjcmV0c2VjcmV0");
+	uint8_t request_mac[32];
+	memset(request_mac, 0x5a, sizeof(request_mac));
+
+	// Message 1 of a transfer, signed the way knotd signs it.
+	knot_pkt_t *pkt = response(ORIGIN, KNOT_RRTYPE_AXFR);
+	put(pkt, KNOT_ANSWER, soa(7200, 501, 300));
+	put(pkt, KNOT_ANSWER, a_rr("www." ORIGIN, 60, 2));
+	uint8_t knot_mac[64];
+	size_t dlen = sizeof(knot_mac);
+	knot_tsig_sign(pkt->wire, &pkt->size, pkt->max_size, request_mac, sizeof(request_mac),
+	               knot_mac, &dlen, &key, 0, 0);
+	uint8_t signed_copy[512];
+	size_t signed_size = pkt->size;
+	memcpy(signed_copy, pkt->wire, signed_size);
+
+	uint8_t new_mac[64];
+	soa_wire_tsig_t t = { .key = &key, .prev_mac = request_mac, .prev_len = sizeof(request_mac),
+	                      .first = true, .digest = new_mac, .digest_len = 32 };
+
+	// A map that changes nothing leaves the signed message byte for byte.
+	map_t m = { .from = 777, .to = 1, .fail = 1 };
+	is_int(0, soa_wire_xfr_edit(pkt, map_fn, &m, &t), "nothing to map");
+	ok(pkt->size == signed_size && memcmp(pkt->wire, signed_copy, signed_size) == 0,
+	   "  message unchanged, TSIG kept");
+
+	// A failing map also leaves it whole.
+	m = (map_t){ .from = 501, .to = 2026112100, .fail = 501 };
+	is_int(KNOT_ENOENT, soa_wire_xfr_edit(pkt, map_fn, &m, &t), "failing map");
+	ok(pkt->size == signed_size && memcmp(pkt->wire, signed_copy, signed_size) == 0,
+	   "  message unchanged");
+
+	// A real edit: the serial changes and a new TSIG verifies.
+	m = (map_t){ .from = 501, .to = 2026112100, .fail = 1 };
+	is_int(1, soa_wire_xfr_edit(pkt, map_fn, &m, &t), "SOA rewritten");
+	is_int(signed_size, pkt->size, "  same size");
+	knot_pkt_t *p = reparse(pkt);
+	ok(p != NULL && p->tsig_rr != NULL, "  parses with a TSIG");
+	is_int(2026112100, parsed_serial(p, KNOT_ANSWER, 0), "  serial published");
+	is_int(KNOT_EOK, knot_tsig_client_check(p->tsig_rr, p->wire, p->size, request_mac,
+	                                        sizeof(request_mac), &key, 0),
+	       "  client check of the new TSIG passes");
+	ok(memcmp(new_mac, knot_tsig_rdata_mac(p->tsig_rr), 32) == 0, "  new MAC handed back");
+	knot_pkt_free(p);
+
+	free_all(pkt);
+
+	// Unsigned message without TSIG: refused as signed, edited as unsigned.
+	pkt = response(ORIGIN, KNOT_RRTYPE_AXFR);
+	put(pkt, KNOT_ANSWER, soa(7200, 501, 300));
+	is_int(KNOT_EMALF, soa_wire_xfr_edit(pkt, map_fn, &m, &t), "no TSIG to replace");
+	is_int(1, soa_wire_xfr_edit(pkt, map_fn, &m, NULL), "unsigned edit");
+	free_all(pkt);
+	knot_tsig_key_deinit(&key);
+}
+
 int main(void)
 {
 	test_rr_at();
@@ -481,5 +540,6 @@ int main(void)
 	test_floor();
 	test_xfr_map();
 	test_tsig_find();
+	test_xfr_edit();
 	return done_testing();
 }
