@@ -24,14 +24,15 @@ ALL_CFLAGS   = -std=gnu11 -fPIC -fvisibility=hidden -D_LGPL_SOURCE $(WARN) -Iinc
                $(PKG_CFLAGS) $(CFLAGS)
 
 # Pure core: no knotd symbols, unit-tested on its own.
-CORE_SRC    := module/serial.c module/ttl.c module/lint.c module/wire.c module/state.c
+CORE_SRC    := module/serial.c module/ttl.c module/lint.c module/wire.c module/state.c \
+               module/notify.c
 GLUE_SRC    := module/soa.c module/snap.c module/query.c module/xfr.c module/metrics.c \
-               module/counters.c module/service.c
+               module/counters.c module/service.c module/remotes.c
 CORE_OBJ    := $(CORE_SRC:module/%.c=$(BUILD)/%.o)
 GLUE_OBJ    := $(GLUE_SRC:module/%.c=$(BUILD)/%.o)
 HEADERS     := $(wildcard include/soa/*.h)
 
-UNIT_TESTS  := serial ttl lint wire state
+UNIT_TESTS  := serial ttl lint wire state notify
 UNIT_BIN    := $(UNIT_TESTS:%=$(BUILD)/tests/test_%)
 
 .PHONY: all install deps demo check check-unit check-functional check-docs bench clean

@@ -57,6 +57,7 @@ static const struct {
 /*! \brief Flusher's view of a slot: 32-bit sums seen and 64-bit totals. */
 typedef struct {
 	knotd_mod_t *mod;
+	uint64_t dirty_ms;
 	uint32_t prev[SOA_HOT__COUNT];
 	uint64_t total[SOA_HOT__COUNT];
 } slot_rec_t;
@@ -196,7 +197,7 @@ void soa_hot_slow(const soa_hot_zone_t *z, unsigned tid, soa_hot_t ctr)
 }
 
 /*! \brief Folds one slot; the caller holds the lock. */
-static void flush_slot(uint32_t slot)
+static void flush_slot(uint32_t slot, uint64_t now)
 {
 	// Claim the dirty marks first: the exchange reads the owner's release
 	// store, so its counts are visible below; later counts mark again.
@@ -213,6 +214,7 @@ static void flush_slot(uint32_t slot)
 	}
 
 	slot_rec_t *rec = &recs[slot];
+	rec->dirty_ms = now;
 	for (unsigned i = 0; i < SOA_HOT__COUNT; i++) {
 		uint32_t sum = 0;
 		for (unsigned t = 0; t < soa_hot_pool.threads; t++) {
@@ -230,11 +232,18 @@ static void flush_slot(uint32_t slot)
 	}
 }
 
-void soa_hot_flush(void)
+void soa_hot_flush(uint64_t now)
 {
 	pthread_mutex_lock(&lock);
 	for (uint32_t i = 0; i < active_count; i++) {
-		flush_slot(active[i]);
+		flush_slot(active[i], now);
 	}
 	pthread_mutex_unlock(&lock);
+}
+
+uint64_t soa_hot_last_dirty(const soa_hot_zone_t *z)
+{
+	// Written by soa_hot_flush() in the same thread; the slot outlives the
+	// zone's registration with the service thread.
+	return (z->slot != UINT32_MAX && recs != NULL) ? recs[z->slot].dirty_ms : 0;
 }

@@ -46,6 +46,7 @@ NAMES_FN(soa_str, "serial", "ttl", "refresh", "retry", "expire", "minimum",
 NAMES_FN(rewrite_str, "answer", "authority", "axfr", "ixfr", "skipped-signed")
 NAMES_FN(transfer_str, "axfr", "ixfr-journal", "ixfr-full", "ixfr-current",
          "tsig-resigned")
+NAMES_FN(notify_str, "sent", "acked", "failed")
 
 static char *lint_str(uint32_t idx, uint32_t count)
 {
@@ -73,6 +74,8 @@ static const group_t groups[SOA_CTR__COUNT] = {
 	[SOA_CTR_SERIAL_REWRITE] = { "serial-rewrite", SOA_RW__COUNT, rewrite_str },
 	[SOA_CTR_TRANSFER]       = { "transfer", SOA_XFR__COUNT, transfer_str },
 	[SOA_CTR_STATE_ERROR]    = { "state-error", 1, NULL },
+	[SOA_CTR_NOTIFY]         = { "notify", SOA_NOTIFY__COUNT, notify_str },
+	[SOA_CTR_CHANGE_DETECT_LAG] = { "change-detect-lag", 1, NULL },
 };
 
 int soa_metrics_register(knotd_mod_t *mod, bool serial)

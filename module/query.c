@@ -30,6 +30,7 @@
  */
 
 #include "soa/ctx.h"
+#include "soa/service.h"
 #include "soa/ttl.h"
 #include "soa/wire.h"
 
@@ -114,6 +115,9 @@ static const soa_snap_t *soa_answer(knot_pkt_t *pkt, knotd_qdata_t *qdata,
 		return NULL;
 	}
 
+	// The module's own checks see (and allocate) versions but are not answers
+	// anybody asked for: they publish the serial and stay out of the counts.
+	bool self = soa_service_is_self(knotd_qdata_remote_addr(qdata));
 	soa_hot_t rw = snap->soa_rw_cell;
 	if (snap->rewrite) {
 		int ret = soa_wire_lone_soa(pkt, KNOT_ANSWER, NULL, &snap->published);
@@ -125,6 +129,9 @@ static const soa_snap_t *soa_answer(knot_pkt_t *pkt, knotd_qdata_t *qdata,
 		}
 	}
 
+	if (self) {
+		return snap;
+	}
 	unsigned tid = qdata->params->thread_id;
 	soa_hot_cells_t *c = soa_hot_cells(&ctx->hot, tid);
 	soa_hot_count(&ctx->hot, c, tid, SOA_HOT_SOA_ANSWER);

@@ -30,6 +30,7 @@
 
 #include "soa/ctx.h"
 #include "soa/metrics.h"
+#include "soa/service.h"
 #include "soa/serial.h"
 #include "soa/ttl.h"
 #include "soa/wire.h"
@@ -201,6 +202,7 @@ static soa_snap_t *build(soa_ctx_t *ctx, knotd_qdata_t *qdata,
 		return NULL;
 	}
 	s->soa_id = rd;
+	s->built_ms = soa_service_now_ms();
 	s->ttl = soa->ttl;
 	s->rdlen = rd->len;
 	memcpy(s->rdata, rd->data, rd->len);

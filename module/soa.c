@@ -48,6 +48,7 @@ const yp_item_t soa_conf[] = {
 	{ MOD_SERIAL_FORMAT, YP_TOPT,  YP_VOPT = { serial_formats, SOA_FORMAT_DATE } },
 	{ MOD_SERIAL_FLOOR,  YP_TINT,  YP_VINT = { 0, UINT32_MAX, 0 } },
 	{ MOD_STATE_DB,      YP_TSTR,  YP_VNONE },
+	{ MOD_NOTIFY_PUB,    YP_TBOOL, YP_VBOOL = { true } },
 	{ NULL }
 };
 
@@ -71,6 +72,11 @@ int soa_conf_check(knotd_conf_check_args_t *args)
 		}
 		if (db.count > 0) {
 			args->err_str = "state-db requires serial-format date";
+			return KNOT_EINVAL;
+		}
+		knotd_conf_t notify = knotd_conf_check_item(args, MOD_NOTIFY_PUB);
+		if (notify.count > 0 && notify.single.boolean) {
+			args->err_str = "notify-published requires serial-format date";
 			return KNOT_EINVAL;
 		}
 	}
@@ -180,6 +186,7 @@ static void ctx_free(soa_ctx_t *ctx)
 	}
 	soa_snap_free(ctx);
 	soa_state_close(ctx->state);
+	soa_remotes_free(ctx->remotes, ctx->remote_count);
 	free(ctx->state_path);
 	if (ctx->lock_init) {
 		pthread_mutex_destroy(&ctx->lock);
@@ -213,7 +220,14 @@ int soa_load(knotd_mod_t *mod)
 	ctx->lint = knotd_conf_mod(mod, MOD_LINT).single.boolean;
 	ctx->date = knotd_conf_mod(mod, MOD_SERIAL_FORMAT).single.option == SOA_FORMAT_DATE;
 	ctx->serial_floor = knotd_conf_mod(mod, MOD_SERIAL_FLOOR).single.integer;
+	ctx->notify = ctx->date && knotd_conf_mod(mod, MOD_NOTIFY_PUB).single.boolean;
+	if (ctx->notify && soa_remotes_load(mod, &ctx->remotes, &ctx->remote_count) != KNOT_EOK) {
+		ctx_free(ctx);
+		return KNOT_ENOMEM;
+	}
 
+	soa_record_t rec;
+	bool have_rec = false;
 	int ret = soa_metrics_register(mod, ctx->date);
 	if (ret != KNOT_EOK) {
 		ctx_free(ctx);
@@ -236,8 +250,8 @@ int soa_load(knotd_mod_t *mod)
 		}
 
 		// Gauges of the last known version until the zone answers.
-		soa_record_t rec;
 		if (rc == 0 && soa_state_get(ctx->state, ctx->zone, &rec) == 0) {
+			have_rec = true;
 			soa_gauge(mod, SOA_CTR_SOA, SOA_G_SERIAL, rec.real);
 			soa_gauge(mod, SOA_CTR_SOA, SOA_G_PUBLISHED_SERIAL, rec.published);
 		}
@@ -257,13 +271,21 @@ int soa_load(knotd_mod_t *mod)
 	if (soa_service_start() == KNOT_EOK) {
 		soa_hot_attach(&ctx->hot, mod);
 		ctx->service = true;
+		soa_addr_t listen;
+		if (soa_listen_addr(mod, &listen)) {
+			soa_service_set_target(&listen);
+		}
 	} else {
 		ctx->hot.mod = mod;
 		ctx->hot.slot = UINT32_MAX;
 	}
 
-	// Store the context before any hook can run.
+	// Store the context before any hook (or the service thread) can use it.
 	knotd_mod_ctx_set(mod, ctx);
+	if (ctx->service) {
+		soa_service_add(ctx, have_rec, have_rec ? rec.published : 0);
+		ctx->registered = true;
+	}
 
 	// Transfers need the BEGIN and END hooks, which every query pays for.
 	if (ctx->date && zone_may_transfer(mod)) {
@@ -291,8 +313,12 @@ void soa_unload(knotd_mod_t *mod)
 	}
 	bool date = ctx->date;
 
-	// knotd removed the query plan and waited for readers before this call.
+	// knotd removed the query plan and waited for readers before this call;
+	// the service thread lets go of the zone before it is freed.
 	bool service = ctx->service;
+	if (ctx->registered) {
+		soa_service_remove(ctx);
+	}
 	soa_hot_detach(&ctx->hot);
 	ctx_free(ctx);
 	if (date) {

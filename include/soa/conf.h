@@ -28,6 +28,7 @@
 #define MOD_SERIAL_FORMAT "\x0D""serial-format"
 #define MOD_SERIAL_FLOOR  "\x0C""serial-floor"
 #define MOD_STATE_DB      "\x08""state-db"
+#define MOD_NOTIFY_PUB    "\x10""notify-published"
 
 /*! \brief serial-format values. */
 enum {

@@ -136,8 +136,20 @@ void soa_hot_attach(soa_hot_zone_t *z, knotd_mod_t *mod);
 /*! \brief Unregisters a zone (waits for a flush in progress) and frees its slot. */
 void soa_hot_detach(soa_hot_zone_t *z);
 
-/*! \brief Folds dirty cells into knotd's counters (service thread). */
-void soa_hot_flush(void);
+/*!
+ * \brief Folds dirty cells into knotd's counters (service thread).
+ *
+ * \param now  Monotonic ms, remembered for zones that had dirty cells.
+ */
+void soa_hot_flush(uint64_t now);
+
+/*!
+ * \brief When the zone's cells were last found dirty: answers carrying its
+ *        SOA had then checked its version (service thread only).
+ *
+ * \return Monotonic ms, 0 if never or without cells.
+ */
+uint64_t soa_hot_last_dirty(const soa_hot_zone_t *z);
 
 /*! \brief Releases the pools (last unload, service thread stopped). */
 void soa_hot_deinit(void);

@@ -30,6 +30,7 @@
 
 #include "soa/counters.h"
 #include "soa/lint.h"
+#include "soa/remotes.h"
 #include "soa/state.h"
 
 /*! \brief Immutable view of one zone version, swapped with RCU. */
@@ -42,6 +43,7 @@ typedef struct {
 	uint32_t neg_ttl;           /*!< Effective negative TTL. */
 	uint32_t minimum;           /*!< SOA MINIMUM (floor for minimum-as-floor). */
 	uint32_t lint;              /*!< soa_lint_t bit set. */
+	uint64_t built_ms;          /*!< When it was built (monotonic ms). */
 	uint8_t neg_class;          /*!< soa_neg_class_t of neg_ttl. */
 	uint8_t mode;               /*!< soa_mode_t (date mode), SOA_MODE_KEPT otherwise. */
 	bool rewrite;               /*!< published != real: patch serials. */
@@ -55,7 +57,7 @@ typedef struct {
 } soa_snap_t;
 
 /*! \brief Per-zone module context. */
-typedef struct {
+typedef struct soa_ctx {
 	knotd_mod_t *mod;           /*!< Owning module instance. */
 	knot_dname_t *zone;         /*!< Copy of the zone name (knotd frees its own early). */
 	char *zone_str;             /*!< Printable zone name. */
@@ -66,6 +68,9 @@ typedef struct {
 	bool floor;                 /*!< minimum-as-floor */
 	bool lint;                  /*!< lint */
 	bool date;                  /*!< serial-format: date */
+	bool notify;                /*!< notify-published (date mode only) */
+	soa_remote_t *remotes;      /*!< The zone's notify remotes. */
+	unsigned remote_count;
 
 	soa_state_t *state;         /*!< Shared state environment (date mode); NULL
 	                                 while it cannot be opened (read atomically). */
@@ -80,6 +85,7 @@ typedef struct {
 	bool lock_init;             /*!< The mutex was initialized. */
 	bool signed_logged;         /*!< Signed-zone notice given. */
 	bool service;               /*!< Holds a reference on the service thread. */
+	bool registered;            /*!< Registered with the service thread. */
 } soa_ctx_t;
 
 /*!

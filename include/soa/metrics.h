@@ -39,6 +39,8 @@ typedef enum {
 	SOA_CTR_SERIAL_REWRITE,    /*!< serial-rewrite[...] */
 	SOA_CTR_TRANSFER,          /*!< transfer[...] */
 	SOA_CTR_STATE_ERROR,       /*!< state-error */
+	SOA_CTR_NOTIFY,            /*!< notify[sent|acked|failed] */
+	SOA_CTR_CHANGE_DETECT_LAG, /*!< change-detect-lag gauge */
 	SOA_CTR__COUNT
 } soa_ctr_t;
 
@@ -79,6 +81,14 @@ enum {
 	SOA_XFR_IXFR_CURRENT,
 	SOA_XFR_TSIG_RESIGNED,
 	SOA_XFR__COUNT
+};
+
+/*! \brief notify[...] indexes. */
+enum {
+	SOA_NOTIFY_SENT = 0,
+	SOA_NOTIFY_ACKED,
+	SOA_NOTIFY_FAILED,
+	SOA_NOTIFY__COUNT
 };
 
 /*!

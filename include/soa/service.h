@@ -17,14 +17,23 @@
 /*!
  * \file
  *
- * \brief The module's one background thread, shared by all zones: it folds
- *        per-thread counter cells into knotd's counters.
+ * \brief The module's one background thread, shared by all zones: counter
+ *        flush, change detection and NOTIFY with the published serial
+ *        (details in service.c).
  *
  * Started by the first module instance, stopped (and joined) when the last
  * one unloads, so no module code runs once knotd may unload the library.
  */
 
 #pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include "soa/remotes.h"
+
+struct soa_ctx;
 
 /*!
  * \brief Starts the thread if this is the first user.
@@ -35,3 +44,27 @@ int soa_service_start(void);
 
 /*! \brief Drops a user; the last one stops and joins the thread. */
 void soa_service_stop(void);
+
+/*! \brief Where to send the SOA queries that check zones (first call wins). */
+void soa_service_set_target(const soa_addr_t *addr);
+
+/*!
+ * \brief Registers a zone for checks and NOTIFY.
+ *
+ * \param ctx             Zone context (stays valid until soa_service_remove).
+ * \param have_published  A published serial is known from the state.
+ * \param published       That serial: allocations above it are announced.
+ */
+void soa_service_add(struct soa_ctx *ctx, bool have_published, uint32_t published);
+
+/*! \brief Unregisters a zone and drops its pending NOTIFYs. */
+void soa_service_remove(struct soa_ctx *ctx);
+
+/*!
+ * \brief True if a query came from the module's own SOA checks, which are
+ *        not counted as answers.
+ */
+bool soa_service_is_self(const struct sockaddr_storage *remote);
+
+/*! \brief Monotonic clock in milliseconds. */
+uint64_t soa_service_now_ms(void);

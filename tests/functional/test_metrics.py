@@ -23,6 +23,7 @@ SERIAL_NAMES = {
     "serial-rewrite[axfr]", "serial-rewrite[ixfr]", "serial-rewrite[skipped-signed]",
     "transfer[axfr]", "transfer[ixfr-journal]", "transfer[ixfr-full]",
     "transfer[ixfr-current]", "transfer[tsig-resigned]", "state-error",
+    "notify[sent]", "notify[acked]", "notify[failed]", "change-detect-lag",
 }
 
 
