@@ -9,7 +9,8 @@
 
 PKGS        := knotd libknot libdnssec liburcu lmdb
 DEB_PKGS    := build-essential pkg-config knot libknot-dev liburcu-dev liblmdb-dev \
-               knot-dnsutils python3 python3-pytest python3-dnspython faketime
+               knot-dnsutils python3 python3-pytest python3-dnspython faketime \
+               python3-cryptography dnsperf bind9 nsd
 PYTHON      ?= /usr/bin/python3
 
 CC          ?= gcc
