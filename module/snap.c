@@ -76,10 +76,31 @@ static uint32_t lint_names(knotd_qdata_t *qdata, const knot_rdata_t *rd)
 	return bits;
 }
 
-/*! \brief Serial that may have been published when state is lost: YYYYMMDD99. */
-static uint32_t lost_bound(uint32_t today)
+/*!
+ * \brief A serial that may have been published when state is lost: the
+ *        high-water mark kept beside the database, or YYYYMMDD99 of today
+ *        (no more than 100 changes a day stay below it), the higher one.
+ */
+static uint32_t lost_bound(soa_ctx_t *ctx, uint32_t today)
 {
-	return today * 100 + 99;
+	uint32_t bound = today * 100 + 99, hw;
+	soa_state_t *st = soa_ctx_state(ctx);
+	bool have = (st != NULL) ? soa_state_high_water(st, &hw) :
+	                           soa_state_high_water_at(ctx->state_path, &hw);
+	if (have && soa_serial_gt(hw, bound)) {
+		bound = hw;
+	}
+	return bound;
+}
+
+/*! \brief Logs and counts a recovery or a high-water failure, once each. */
+static void report_recovery(soa_ctx_t *ctx, knotd_qdata_t *qdata)
+{
+	char msg[600];
+	if (soa_state_notice(soa_ctx_state(ctx), msg, sizeof(msg))) {
+		knotd_mod_log(ctx->mod, LOG_ERR, "%s", msg);
+		soa_count(ctx->mod, qdata, SOA_CTR_STATE_ERROR, 0);
+	}
 }
 
 /*!
@@ -113,14 +134,22 @@ static void publish_date(soa_ctx_t *ctx, knotd_qdata_t *qdata, const soa_snap_t 
 		.floor = ctx->serial_floor,
 		.is_signed = is_signed,
 		.now = now,
-		.lost = lost_bound(today),
+		.lost = lost_bound(ctx, today),
 	};
+	// What this instance published is a lower bound, stored or not.
+	if (old != NULL && old->mode != SOA_MODE_SIGNED) {
+		req.have_mem = true;
+		req.mem_real = old->real;
+		req.mem_pub = old->published;
+		req.mem_mode = old->mode;
+	}
 
 	soa_record_t rec;
 	bool created = false, broken = false;
 	int rc = soa_ctx_open_state(ctx);
 	if (rc == 0) {
 		rc = soa_state_allocate(ctx->state, ctx->zone, &req, &rec, &created, &broken);
+		report_recovery(ctx, qdata);
 	}
 	if (rc != 0) {
 		knotd_mod_log(ctx->mod, LOG_ERR, "failed to update state in '%s/data.mdb' (%s), "

@@ -243,10 +243,15 @@ int soa_load(knotd_mod_t *mod)
 		// Without state the zone is still served: serials come from memory
 		// (never lower than published) and opening is retried per version.
 		int rc = soa_ctx_open_state(ctx);
+		char notice[600];
 		if (rc != 0) {
 			knotd_mod_log(mod, LOG_ERR, "failed to open state database '%s/data.mdb' (%s), "
 			              "will retry at the next zone version", ctx->state_path,
 			              soa_state_strerror(rc));
+			knotd_mod_stats_incr(mod, 0, SOA_CTR_STATE_ERROR, 0, 1);
+		} else if (soa_state_notice(ctx->state, notice, sizeof(notice))) {
+			knotd_mod_log(mod, LOG_ERR, "%s", notice);
+			knotd_mod_stats_incr(mod, 0, SOA_CTR_STATE_ERROR, 0, 1);
 		}
 
 		// Gauges of the last known version until the zone answers.

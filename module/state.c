@@ -45,6 +45,17 @@
  *   01 0009 000001f5 78c40464 00
  *   02 0008 00000000 691fab80
  *   03 0008 000001f5 78c40464
+ *
+ * Faults. Beside the environment, the file "high-water" holds, in decimal,
+ * the highest serial ever committed (rewritten atomically after each
+ * allocation); the key "\xfflost" in "soa-zones" marks a database started
+ * over after a loss. A data file that LMDB refuses, or that is shorter than
+ * its meta page says (truncated, checked before every transaction so the map
+ * is never read past the end), is moved aside to data.mdb.broken-TIME and a
+ * new one is marked lost: zones missing from it resume above
+ * max(today's YYYYMMDD99, high-water). lock.mdb gets its blocks with
+ * posix_fallocate() before LMDB maps it (on a full disk LMDB's own writes
+ * through the map would be SIGBUS).
  */
 
 #include <errno.h>
@@ -53,7 +64,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "soa/serial.h"
 #include "soa/state.h"
@@ -66,6 +80,8 @@
 #define DB_NAME      "soa-zones"
 #define MAP_SIZE     (1024UL * 1024 * 1024)
 #define MAX_READERS  1024
+/* Lock file: LMDB needs a 64-byte slot per reader plus a header; generous. */
+#define LOCK_BYTES   ((off_t)(MAX_READERS + 64) * 64)
 
 /* Record codec. */
 
@@ -272,11 +288,29 @@ bool soa_record_next(const soa_record_t *rec, const soa_alloc_req_t *req,
 
 /* LMDB environment registry. */
 
+/*! \brief Meta key: present when the data file was lost or damaged and
+ *         recreated, so a missing zone record means lost state. 0xFF can not
+ *         start a domain name in wire format. */
+#define META_LOST "\xff""lost"
+
+/*! \brief The high-water file beside the database: the highest serial ever
+ *         published through it, as decimal text. */
+#define HW_NAME "high-water"
+
 struct soa_state {
 	char *path;
-	char *file;
+	char *file;                  /*!< data.mdb */
+	char *hw_file;               /*!< high-water */
+	pthread_rwlock_t rw;         /*!< Transactions read-lock, recovery write-locks. */
 	MDB_env *env;
 	MDB_dbi dbi;
+	off_t size;                  /*!< Data file size when last seen intact. */
+	bool lost;                   /*!< Missing records mean lost state. */
+	pthread_mutex_t mx;          /*!< Guards the fields below. */
+	uint32_t hw;                 /*!< High-water serial. */
+	bool have_hw;
+	char notice[512];            /*!< Recovery message for the caller to log. */
+	bool have_notice;
 	unsigned refs;
 	struct soa_state *next;
 };
@@ -289,6 +323,7 @@ const char *soa_state_strerror(int rc)
 	switch (rc) {
 	case SOA_STATE_EBADREC:  return "invalid state record";
 	case SOA_STATE_EVERSION: return "unknown state record version";
+	case SOA_STATE_EDAMAGED: return "state file damaged";
 	default:                 return mdb_strerror(rc);
 	}
 }
@@ -324,35 +359,135 @@ static int make_dirs(const char *path)
 	return rc;
 }
 
-static void state_free(struct soa_state *st)
+static char *path_join(const char *dir, const char *name)
+{
+	size_t len = strlen(dir) + 1 + strlen(name) + 1;
+	char *out = malloc(len);
+	if (out != NULL) {
+		(void)snprintf(out, len, "%s/%s", dir, name);
+	}
+	return out;
+}
+
+/* High-water file. */
+
+static void hw_read(struct soa_state *st)
+{
+	FILE *f = fopen(st->hw_file, "r");
+	if (f == NULL) {
+		return;
+	}
+	unsigned long v;
+	if (fscanf(f, "%lu", &v) == 1 && v <= UINT32_MAX) {
+		st->hw = v;
+		st->have_hw = true;
+	}
+	fclose(f);
+}
+
+/*! \brief Raises the high-water mark (atomic replace, synced). */
+static void hw_raise(struct soa_state *st, uint32_t serial)
+{
+	pthread_mutex_lock(&st->mx);
+	if (st->have_hw && !soa_serial_gt(serial, st->hw)) {
+		pthread_mutex_unlock(&st->mx);
+		return;
+	}
+	int err = ENOMEM;
+	char *tmp = path_join(st->path, HW_NAME ".tmp");
+	int fd = tmp != NULL ? open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640) : -1;
+	if (fd >= 0) {
+		char buf[16];
+		int n = snprintf(buf, sizeof(buf), "%u\n", serial);
+		ssize_t w = write(fd, buf, n);
+		err = (w == n && fsync(fd) == 0) ? 0 : (w >= 0 && w < n) ? ENOSPC : errno;
+		close(fd);
+		if (err == 0 && rename(tmp, st->hw_file) != 0) {
+			err = errno;
+		}
+		if (err != 0) {
+			(void)unlink(tmp);
+		}
+	} else if (tmp != NULL) {
+		err = errno;
+	}
+	if (err == 0) {
+		st->hw = serial;
+		st->have_hw = true;
+	} else {
+		// The database holds the serial; only the bound for a lost database
+		// is stale. Reported like a recovery, by the caller.
+		(void)snprintf(st->notice, sizeof(st->notice), "failed to write high-water "
+		               "file '%s' (%s), serial %u is stored in the database only",
+		               st->hw_file, strerror(err), serial);
+		st->have_notice = true;
+	}
+	free(tmp);
+	pthread_mutex_unlock(&st->mx);
+}
+
+/* Environment life cycle. */
+
+/*! \brief True for errors meaning the data file is not a sound LMDB file. */
+static bool damaged(int rc)
+{
+	return rc == MDB_INVALID || rc == MDB_CORRUPTED || rc == MDB_VERSION_MISMATCH ||
+	       rc == MDB_PAGE_NOTFOUND || rc == MDB_PANIC || rc == SOA_STATE_EDAMAGED;
+}
+
+static void env_close(struct soa_state *st)
 {
 	if (st->env != NULL) {
 		mdb_env_close(st->env);
+		st->env = NULL;
 	}
-	free(st->path);
-	free(st->file);
-	free(st);
 }
 
-static int state_create(const char *path, struct soa_state **out)
+/*! \brief Size of the data file, -1 if absent. */
+static off_t file_size(const char *file)
 {
-	struct soa_state *st = calloc(1, sizeof(*st));
-	if (st == NULL) {
-		return ENOMEM;
-	}
-	st->path = strdup(path);
-	size_t flen = strlen(path) + sizeof("/data.mdb");
-	st->file = malloc(flen);
-	if (st->path == NULL || st->file == NULL) {
-		state_free(st);
-		return ENOMEM;
-	}
-	(void)snprintf(st->file, flen, "%s/data.mdb", path);
+	struct stat sb;
+	return stat(file, &sb) == 0 ? sb.st_size : -1;
+}
 
-	int rc = make_dirs(path);
-	if (rc == 0) {
-		rc = mdb_env_create(&st->env);
+/*!
+ * \brief Gives lock.mdb its blocks before LMDB maps it. LMDB extends the lock
+ *        file with ftruncate() and writes it through the map: on a full disk
+ *        that write is SIGBUS, not an error. A file already this long is
+ *        used as it is (LMDB derives its reader slots from the length).
+ */
+static int lock_reserve(struct soa_state *st)
+{
+	char *lock = path_join(st->path, "lock.mdb");
+	if (lock == NULL) {
+		return ENOMEM;
 	}
+	int rc = 0;
+	int fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0640);
+	if (fd < 0) {
+		rc = errno;
+	} else {
+		rc = posix_fallocate(fd, 0, LOCK_BYTES);
+		close(fd);
+	}
+	free(lock);
+	return rc;
+}
+
+static int env_open(struct soa_state *st)
+{
+	// A file too short for LMDB's two meta pages would be taken for a new
+	// database by LMDB: that is a damaged file, not a fresh start.
+	off_t before = file_size(st->file);
+	if (before >= 0 && before < 2 * 4096) {
+		return SOA_STATE_EDAMAGED;
+	}
+
+	int rc = lock_reserve(st);
+	if (rc != 0) {
+		return rc;
+	}
+	rc = mdb_env_create(&st->env);
 	if (rc == 0) {
 		rc = mdb_env_set_mapsize(st->env, MAP_SIZE);
 	}
@@ -364,7 +499,19 @@ static int state_create(const char *path, struct soa_state **out)
 	}
 	if (rc == 0) {
 		// Transactions are not tied to threads: hooks run on many workers.
-		rc = mdb_env_open(st->env, path, MDB_NOTLS, 0640);
+		rc = mdb_env_open(st->env, st->path, MDB_NOTLS, 0640);
+	}
+
+	// Every page the meta page refers to must be in the file: a truncated
+	// file would be read through the memory map and kill the process.
+	if (rc == 0) {
+		MDB_envinfo info;
+		MDB_stat stat;
+		rc = mdb_env_info(st->env, &info) == 0 && mdb_env_stat(st->env, &stat) == 0 ? 0 : MDB_PANIC;
+		st->size = file_size(st->file);
+		if (rc == 0 && st->size < (off_t)((info.me_last_pgno + 1) * (size_t)stat.ms_psize)) {
+			rc = SOA_STATE_EDAMAGED;
+		}
 	}
 
 	// Open the zone table once; handles are valid for the environment's life.
@@ -374,13 +521,167 @@ static int state_create(const char *path, struct soa_state **out)
 	}
 	if (rc == 0) {
 		rc = mdb_dbi_open(txn, DB_NAME, MDB_CREATE, &st->dbi);
-		if (rc == 0) {
-			rc = mdb_txn_commit(txn);
-		} else {
-			mdb_txn_abort(txn);
+		MDB_val key = { sizeof(META_LOST) - 1, META_LOST }, val;
+		if (rc == 0 && mdb_get(txn, st->dbi, &key, &val) == 0) {
+			st->lost = true;
 		}
+		rc = (rc == 0) ? mdb_txn_commit(txn) : (mdb_txn_abort(txn), rc);
+	}
+	if (rc == 0) {
+		st->size = file_size(st->file);
+	} else {
+		env_close(st);
+	}
+	return rc;
+}
+
+/*! \brief Marks the database as recreated after a loss. */
+static int mark_lost(struct soa_state *st)
+{
+	MDB_txn *txn;
+	int rc = mdb_txn_begin(st->env, NULL, 0, &txn);
+	if (rc != 0) {
+		return rc;
+	}
+	uint8_t when[8];
+	knot_wire_write_u64(when, (uint64_t)time(NULL));
+	MDB_val key = { sizeof(META_LOST) - 1, META_LOST }, val = { sizeof(when), when };
+	rc = mdb_put(txn, st->dbi, &key, &val, 0);
+	if (rc != 0) {
+		mdb_txn_abort(txn);
+		return rc;
+	}
+	rc = mdb_txn_commit(txn);
+	if (rc == 0) {
+		st->lost = true;
+		st->size = file_size(st->file);
+	}
+	return rc;
+}
+
+/*!
+ * \brief Opens the environment; a damaged data file is moved aside and a
+ *        new, "lost" database started. The caller holds st->rw for writing.
+ */
+static int env_open_or_recover(struct soa_state *st)
+{
+	// A high-water file without a data file: the data file was removed.
+	bool removed = file_size(st->file) < 0 && file_size(st->hw_file) >= 0;
+
+	int rc = removed ? SOA_STATE_EDAMAGED : env_open(st);
+	if (!damaged(rc)) {
+		return rc;
 	}
 
+	char aside[4096] = "";
+	if (!removed) {
+		(void)snprintf(aside, sizeof(aside), "%s.broken-%lld", st->file, (long long)time(NULL));
+		if (rename(st->file, aside) != 0) {
+			return errno;
+		}
+		char *lock = path_join(st->path, "lock.mdb");
+		if (lock != NULL) {
+			(void)unlink(lock);
+			free(lock);
+		}
+	}
+	rc = env_open(st);
+	if (rc == 0) {
+		rc = mark_lost(st);
+	}
+	if (rc == 0) {
+		pthread_mutex_lock(&st->mx);
+		if (removed) {
+			(void)snprintf(st->notice, sizeof(st->notice), "state file '%s' is missing "
+			               "(the high-water file remains), started a new one; serials "
+			               "resume above the last one published", st->file);
+		} else {
+			(void)snprintf(st->notice, sizeof(st->notice), "state file '%s' is damaged, "
+			               "moved to '%s' and started a new one; serials resume above "
+			               "the last one published", st->file, aside);
+		}
+		st->have_notice = true;
+		pthread_mutex_unlock(&st->mx);
+	}
+	return rc;
+}
+
+/*!
+ * \brief Checks the data file before a transaction: LMDB files only grow, so
+ *        a smaller file was truncated under us; reading it through the map
+ *        would kill the process. Recovers in that case.
+ *
+ * \return 0 with st->rw read-locked, or an error with nothing locked.
+ */
+static int env_enter(struct soa_state *st)
+{
+	pthread_rwlock_rdlock(&st->rw);
+	if (st->env != NULL) {
+		struct stat sb;
+		int fd;
+		if (mdb_env_get_fd(st->env, &fd) == 0 && fstat(fd, &sb) == 0 &&
+		    sb.st_size >= st->size) {
+			return 0;
+		}
+	}
+	pthread_rwlock_unlock(&st->rw);
+
+	// Damaged (or never opened): replace the environment.
+	pthread_rwlock_wrlock(&st->rw);
+	int rc = 0;
+	if (st->env == NULL || file_size(st->file) < st->size) {
+		env_close(st);
+		rc = env_open_or_recover(st);
+	}
+	pthread_rwlock_unlock(&st->rw);
+	if (rc != 0) {
+		return rc;
+	}
+	pthread_rwlock_rdlock(&st->rw);
+	if (st->env == NULL) {
+		pthread_rwlock_unlock(&st->rw);
+		return SOA_STATE_EDAMAGED;
+	}
+	return 0;
+}
+
+static void env_leave(struct soa_state *st)
+{
+	pthread_rwlock_unlock(&st->rw);
+}
+
+static void state_free(struct soa_state *st)
+{
+	env_close(st);
+	pthread_rwlock_destroy(&st->rw);
+	pthread_mutex_destroy(&st->mx);
+	free(st->path);
+	free(st->file);
+	free(st->hw_file);
+	free(st);
+}
+
+static int state_create(const char *path, struct soa_state **out)
+{
+	struct soa_state *st = calloc(1, sizeof(*st));
+	if (st == NULL) {
+		return ENOMEM;
+	}
+	pthread_rwlock_init(&st->rw, NULL);
+	pthread_mutex_init(&st->mx, NULL);
+	st->path = strdup(path);
+	st->file = path_join(path, "data.mdb");
+	st->hw_file = path_join(path, HW_NAME);
+	if (st->path == NULL || st->file == NULL || st->hw_file == NULL) {
+		state_free(st);
+		return ENOMEM;
+	}
+
+	int rc = make_dirs(path);
+	if (rc == 0) {
+		hw_read(st);
+		rc = env_open_or_recover(st);
+	}
 	if (rc != 0) {
 		state_free(st);
 		return rc;
@@ -434,6 +735,50 @@ void soa_state_close(soa_state_t *st)
 	pthread_mutex_unlock(&registry_lock);
 }
 
+bool soa_state_lost(soa_state_t *st)
+{
+	return st != NULL && __atomic_load_n(&st->lost, __ATOMIC_RELAXED);
+}
+
+bool soa_state_high_water(soa_state_t *st, uint32_t *serial)
+{
+	if (st == NULL) {
+		return false;
+	}
+	pthread_mutex_lock(&st->mx);
+	bool have = st->have_hw;
+	*serial = st->hw;
+	pthread_mutex_unlock(&st->mx);
+	return have;
+}
+
+bool soa_state_high_water_at(const char *path, uint32_t *serial)
+{
+	char *file = path_join(path, HW_NAME);
+	struct soa_state tmp = { .hw_file = file };
+	if (file != NULL) {
+		hw_read(&tmp);
+	}
+	free(file);
+	*serial = tmp.hw;
+	return tmp.have_hw;
+}
+
+bool soa_state_notice(soa_state_t *st, char *buf, size_t len)
+{
+	if (st == NULL) {
+		return false;
+	}
+	pthread_mutex_lock(&st->mx);
+	bool have = st->have_notice;
+	if (have) {
+		(void)snprintf(buf, len, "%s", st->notice);
+		st->have_notice = false;
+	}
+	pthread_mutex_unlock(&st->mx);
+	return have;
+}
+
 static MDB_val zone_key(const knot_dname_t *zone)
 {
 	MDB_val key = { .mv_size = knot_dname_size(zone), .mv_data = (void *)zone };
@@ -452,11 +797,8 @@ static int txn_get(soa_state_t *st, MDB_txn *txn, const knot_dname_t *zone,
 	return soa_record_decode(val.mv_data, val.mv_size, rec);
 }
 
-int soa_state_get(soa_state_t *st, const knot_dname_t *zone, soa_record_t *rec)
+static int get_entered(soa_state_t *st, const knot_dname_t *zone, soa_record_t *rec)
 {
-	if (st == NULL) {
-		return EINVAL;
-	}
 	MDB_txn *txn;
 	int rc = mdb_txn_begin(st->env, NULL, MDB_RDONLY, &txn);
 	if (rc != 0) {
@@ -464,6 +806,20 @@ int soa_state_get(soa_state_t *st, const knot_dname_t *zone, soa_record_t *rec)
 	}
 	rc = txn_get(st, txn, zone, rec);
 	mdb_txn_abort(txn);
+	return rc;
+}
+
+int soa_state_get(soa_state_t *st, const knot_dname_t *zone, soa_record_t *rec)
+{
+	if (st == NULL) {
+		return EINVAL;
+	}
+	int rc = env_enter(st);
+	if (rc != 0) {
+		return rc;
+	}
+	rc = get_entered(st, zone, rec);
+	env_leave(st);
 	return rc;
 }
 
@@ -476,20 +832,34 @@ static int txn_put(soa_state_t *st, MDB_txn *txn, const knot_dname_t *zone,
 	return mdb_put(txn, st->dbi, &key, &val, 0);
 }
 
-int soa_state_allocate(soa_state_t *st, const knot_dname_t *zone,
-                       const soa_alloc_req_t *req, soa_record_t *rec,
-                       bool *created, bool *broken)
+/*!
+ * \brief What this instance published from memory (while the database could
+ *        not be written) is a lower bound too: prefer it over an older record.
+ */
+static const soa_record_t *newest(const soa_record_t *stored, const soa_alloc_req_t *req,
+                                  soa_record_t *mem)
 {
-	*created = false;
-	*broken = false;
-	if (st == NULL) {
-		return EINVAL;
+	if (!req->have_mem || (stored != NULL && !soa_serial_gt(req->mem_pub, stored->published))) {
+		return stored;
 	}
+	memset(mem, 0, sizeof(*mem));
+	mem->real = req->mem_real;
+	mem->published = req->mem_pub;
+	mem->mode = req->mem_mode;
+	mem->hist[0].real = req->mem_real;
+	mem->hist[0].published = req->mem_pub;
+	mem->hist_count = 1;
+	return mem;
+}
 
+static int allocate_entered(soa_state_t *st, const knot_dname_t *zone,
+                            const soa_alloc_req_t *req, soa_record_t *rec,
+                            bool *created, bool *broken)
+{
 	// Common case: the version is known, a read transaction suffices.
-	soa_record_t cur, next;
-	int rc = soa_state_get(st, zone, &cur);
-	if (rc == 0 && !soa_record_next(&cur, req, &next)) {
+	soa_record_t cur, next, mem;
+	int rc = get_entered(st, zone, &cur);
+	if (rc == 0 && newest(&cur, req, &mem) == &cur && !soa_record_next(&cur, req, &next)) {
 		*rec = cur;
 		return 0;
 	}
@@ -507,6 +877,7 @@ int soa_state_allocate(soa_state_t *st, const knot_dname_t *zone,
 	rc = txn_get(st, txn, zone, &cur);
 	if (rc == MDB_NOTFOUND) {
 		prev = NULL;
+		r.missing_is_lost = req->missing_is_lost || st->lost;
 	} else if (rc == SOA_STATE_EBADREC) {
 		// Unreadable: allocate above the caller's safe bound and replace it.
 		// (A record of an unknown later version is refused, not replaced.)
@@ -518,10 +889,16 @@ int soa_state_allocate(soa_state_t *st, const knot_dname_t *zone,
 		return rc;
 	}
 
-	if (!soa_record_next(prev, &r, &next)) {
-		mdb_txn_abort(txn);
-		*rec = cur;
-		return 0;
+	const soa_record_t *base = newest(prev, &r, &mem);
+	if (!soa_record_next(base, &r, &next)) {
+		if (base != &mem) {
+			mdb_txn_abort(txn);
+			*rec = *base;
+			return 0;
+		}
+		// Published from memory for this very version: store it now.
+		next = mem;
+		next.updated = req->now;
 	}
 
 	rc = txn_put(st, txn, zone, &next);
@@ -533,10 +910,34 @@ int soa_state_allocate(soa_state_t *st, const knot_dname_t *zone,
 	if (rc != 0) {
 		return rc;
 	}
+	st->size = file_size(st->file);
 
 	*created = true;
 	*rec = next;
 	return 0;
+}
+
+int soa_state_allocate(soa_state_t *st, const knot_dname_t *zone,
+                       const soa_alloc_req_t *req, soa_record_t *rec,
+                       bool *created, bool *broken)
+{
+	*created = false;
+	*broken = false;
+	if (st == NULL) {
+		return EINVAL;
+	}
+	int rc = env_enter(st);
+	if (rc != 0) {
+		return rc;
+	}
+	rc = allocate_entered(st, zone, req, rec, created, broken);
+	env_leave(st);
+
+	// Committed: remember the highest serial beside the database.
+	if (rc == 0 && *created) {
+		hw_raise(st, rec->published);
+	}
+	return rc;
 }
 
 int soa_state_cut_history(soa_state_t *st, const knot_dname_t *zone, uint32_t real)
@@ -544,9 +945,14 @@ int soa_state_cut_history(soa_state_t *st, const knot_dname_t *zone, uint32_t re
 	if (st == NULL) {
 		return EINVAL;
 	}
-	MDB_txn *txn;
-	int rc = mdb_txn_begin(st->env, NULL, 0, &txn);
+	int rc = env_enter(st);
 	if (rc != 0) {
+		return rc;
+	}
+	MDB_txn *txn;
+	rc = mdb_txn_begin(st->env, NULL, 0, &txn);
+	if (rc != 0) {
+		env_leave(st);
 		return rc;
 	}
 
@@ -556,6 +962,7 @@ int soa_state_cut_history(soa_state_t *st, const knot_dname_t *zone, uint32_t re
 	if (idx < 0 || idx == rec.hist_count - 1) {
 		// Nothing to cut: the current version always stays.
 		mdb_txn_abort(txn);
+		env_leave(st);
 		return rc == MDB_NOTFOUND ? 0 : rc;
 	}
 
@@ -564,9 +971,10 @@ int soa_state_cut_history(soa_state_t *st, const knot_dname_t *zone, uint32_t re
 	rec.hist_count = keep;
 
 	rc = txn_put(st, txn, zone, &rec);
-	if (rc != 0) {
-		mdb_txn_abort(txn);
-		return rc;
+	rc = (rc == 0) ? mdb_txn_commit(txn) : (mdb_txn_abort(txn), rc);
+	if (rc == 0) {
+		st->size = file_size(st->file);
 	}
-	return mdb_txn_commit(txn);
+	env_leave(st);
+	return rc;
 }

@@ -39,6 +39,8 @@
 #define SOA_STATE_EBADREC  (-30700)
 /*! \brief Stored record has a format version this module does not know. */
 #define SOA_STATE_EVERSION (-30701)
+/*! \brief The data file is damaged (truncated, not an LMDB file). */
+#define SOA_STATE_EDAMAGED (-30702)
 
 /*! \brief How the published serial of the current version was chosen. */
 typedef enum {
@@ -112,6 +114,11 @@ typedef struct {
 	                      stored record is unreadable (or missing while missing
 	                      means lost): the new one must be greater. */
 	bool missing_is_lost; /*!< A missing record means lost state, not a new zone. */
+	bool have_mem;        /*!< This instance published mem_pub for mem_real (from its
+	                           snapshot), which may not have reached the database. */
+	uint32_t mem_real;
+	uint32_t mem_pub;
+	uint8_t mem_mode;
 } soa_alloc_req_t;
 
 /*!
@@ -132,6 +139,12 @@ typedef struct soa_state soa_state_t;
 /*!
  * \brief Opens (creating if needed) the state environment in a directory.
  *
+ * A damaged data file (not LMDB, or truncated) is moved aside as
+ * data.mdb.broken-TIME and a new database, marked lost, is started (see
+ * soa_state_notice()). Before every transaction the file is checked again:
+ * a file that shrank was truncated under the process and is replaced the
+ * same way, instead of being read through the memory map.
+ *
  * \param path  Directory.
  * \param out   Handle, shared and reference-counted per path.
  *
@@ -144,6 +157,31 @@ void soa_state_close(soa_state_t *st);
 
 /*! \brief Path of the environment's data file, for messages. */
 const char *soa_state_file(const soa_state_t *st);
+
+/*!
+ * \brief True if the database was recreated after its data file was lost
+ *        or damaged: a missing zone record then means lost state.
+ */
+bool soa_state_lost(soa_state_t *st);
+
+/*!
+ * \brief The highest serial ever published through this database (kept in
+ *        a separate file beside it, so it survives a damaged data file).
+ *
+ * \return True if known.
+ */
+bool soa_state_high_water(soa_state_t *st, uint32_t *serial);
+
+/*! \brief The high-water mark read from a directory whose database cannot be opened. */
+bool soa_state_high_water_at(const char *path, uint32_t *serial);
+
+/*!
+ * \brief Takes the message about a recovery (damaged or missing data file
+ *        replaced), once.
+ *
+ * \return True and the message in buf if there is one.
+ */
+bool soa_state_notice(soa_state_t *st, char *buf, size_t len);
 
 /*!
  * \brief Reads a zone's record.

@@ -243,6 +243,99 @@ static void test_lmdb(void)
 	soa_state_close(st);
 }
 
+/*! \brief Damaged, truncated and missing data files; the high-water mark. */
+static void test_recovery(void)
+{
+	char d[] = "/tmp/soa-test-XXXXXX";
+	if (mkdtemp(d) == NULL) {
+		abort();
+	}
+	char data[64], hw[64], notice[600];
+	(void)snprintf(data, sizeof(data), "%s/data.mdb", d);
+	(void)snprintf(hw, sizeof(hw), "%s/high-water", d);
+
+	soa_state_t *st;
+	soa_record_t rec;
+	bool created, broken;
+	is_int(0, soa_state_open(d, &st), "fresh directory");
+	ok(!soa_state_lost(st), "  not lost: a new installation");
+	ok(!soa_state_notice(st, notice, sizeof(notice)), "  nothing to report");
+	for (uint32_t real = 501; real < 506; real++) {
+		soa_alloc_req_t r = req(real);
+		soa_state_allocate(st, ZONE, &r, &rec, &created, &broken);
+	}
+	is_int(2026112104, rec.published, "five versions");
+	uint32_t high;
+	ok(soa_state_high_water(st, &high) && high == 2026112104, "high-water mark follows");
+	soa_state_close(st);
+	ok(soa_state_high_water_at(d, &high) && high == 2026112104, "  and is on disk");
+
+	// Truncated while closed: moved aside, a lost database started.
+	FILE *f = fopen(data, "r+");
+	ok(f != NULL && ftruncate(fileno(f), 5000) == 0, "truncate the data file");
+	fclose(f);
+	is_int(0, soa_state_open(d, &st), "open a truncated file");
+	ok(soa_state_lost(st), "  lost");
+	ok(soa_state_notice(st, notice, sizeof(notice)) && strstr(notice, "damaged") != NULL,
+	   "  reported: %s", notice);
+	soa_alloc_req_t r = req(505);
+	r.lost = 2026112104;                 // what the caller derives from the high-water mark
+	is_int(0, soa_state_allocate(st, ZONE, &r, &rec, &created, &broken), "allocate");
+	is_int(2026112105, rec.published, "  resumes above the high-water mark, not at 00");
+
+	// Truncated under the open environment: checked before use, no SIGBUS.
+	f = fopen(data, "r+");
+	ok(f != NULL && ftruncate(fileno(f), 4096) == 0, "truncate while open");
+	fclose(f);
+	r = req(506);
+	r.lost = 2026112105;
+	is_int(0, soa_state_allocate(st, ZONE, &r, &rec, &created, &broken), "allocate after it");
+	is_int(2026112106, rec.published, "  still above everything published");
+	ok(soa_state_notice(st, notice, sizeof(notice)), "  reported");
+	soa_state_close(st);
+
+	// Garbage over the whole file.
+	f = fopen(data, "r+");
+	for (int i = 0; i < 20000; i++) {
+		fputc((i * 7919) & 0xff, f);
+	}
+	fclose(f);
+	is_int(0, soa_state_open(d, &st), "open a garbage file");
+	ok(soa_state_lost(st) && soa_state_notice(st, notice, sizeof(notice)), "  lost, reported");
+	soa_state_close(st);
+
+	// Data file removed, high-water file left: lost, not new.
+	ok(unlink(data) == 0, "remove the data file");
+	is_int(0, soa_state_open(d, &st), "open without data file");
+	ok(soa_state_lost(st), "  lost because the high-water file remains");
+	soa_state_close(st);
+
+	// A new instance that published from memory wins over an older record.
+	remove_dir(d);
+	is_int(0, soa_state_open(d, &st), "fresh again");
+	r = req(700);
+	soa_state_allocate(st, ZONE, &r, &rec, &created, &broken);
+	r = req(700);
+	r.have_mem = true;
+	r.mem_real = 700;
+	r.mem_pub = 2026112150;
+	r.mem_mode = SOA_MODE_DATE;
+	soa_state_allocate(st, ZONE, &r, &rec, &created, &broken);
+	is_int(2026112150, rec.published, "same version published from memory is kept");
+	ok(created, "  and stored");
+	soa_state_get(st, ZONE, &rec);
+	is_int(2026112150, rec.published, "  on disk");
+	r = req(701);
+	r.have_mem = true;
+	r.mem_real = 700;
+	r.mem_pub = 2026112160;
+	r.mem_mode = SOA_MODE_DATE;
+	soa_state_allocate(st, ZONE, &r, &rec, &created, &broken);
+	is_int(2026112161, rec.published, "next version above the memory serial");
+	soa_state_close(st);
+	remove_dir(d);
+}
+
 /* Concurrency: threads of one process and separate processes. */
 
 #define THREADS 8
@@ -354,6 +447,7 @@ int main(void)
 	test_codec();
 	test_next();
 	test_lmdb();
+	test_recovery();
 	test_concurrency();
 	remove_dir(dir);
 	return done_testing();
