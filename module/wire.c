@@ -58,13 +58,46 @@ int soa_wire_set_soa_serial(uint8_t *wire, const soa_wire_rr_t *rr, uint32_t ser
 typedef int (*visit_f)(void *ctx, knot_pkt_t *pkt, const soa_wire_rr_t *rr);
 
 /*!
+ * \brief Locates the RR at pos by its bytes in place, without following
+ *        compression pointers: for a write pass over RRs a first walk has
+ *        validated. Earlier writes (TTLs, serials) may have changed bytes a
+ *        later name is compressed through, never the RRs' own lengths.
+ */
+static int rr_in_place(const uint8_t *wire, size_t size, size_t pos, soa_wire_rr_t *rr)
+{
+	size_t p = pos;
+	while (p < size && wire[p] != 0 && (wire[p] & 0xC0) != 0xC0) {
+		p += 1 + (size_t)wire[p];
+	}
+	p += (p < size && wire[p] != 0) ? 2 : 1;
+	if (p + SOA_WIRE_RR_HDR > size) {
+		return KNOT_EMALF;
+	}
+	uint16_t rdlen = knot_wire_read_u16(wire + p + 8);
+	if (p + SOA_WIRE_RR_HDR + rdlen > size) {
+		return KNOT_EMALF;
+	}
+	rr->hdr = p;
+	rr->end = p + SOA_WIRE_RR_HDR + rdlen;
+	rr->type = knot_wire_read_u16(wire + p);
+	rr->rdlen = rdlen;
+	return KNOT_EOK;
+}
+
+/*!
  * \brief Walks every RR of sections [from, to] using the RRSet metadata.
  *
- * Each RRSet of n RRs is n consecutive wire RRs from rr_info[].pos on.
+ * Each RRSet of n RRs is n consecutive wire RRs from rr_info[].pos on, and
+ * RRSets follow each other: metadata that goes back (a message knotd did not
+ * build) is refused, so no RR is visited twice.
+ *
+ * \param validated  A first walk over the same sections succeeded: locate RRs
+ *                   in place (see rr_in_place()).
  */
 static int walk(knot_pkt_t *pkt, knot_section_t from, knot_section_t to,
-                visit_f visit, void *ctx)
+                visit_f visit, void *ctx, bool validated)
 {
+	size_t next = 0;
 	for (knot_section_t s = from; s <= to; s++) {
 		const knot_pktsection_t *sec = &pkt->sections[s];
 		for (uint16_t i = 0; i < sec->count; i++) {
@@ -73,17 +106,23 @@ static int walk(knot_pkt_t *pkt, knot_section_t from, knot_section_t to,
 				return KNOT_EMALF;
 			}
 			size_t pos = pkt->rr_info[idx].pos;
+			if (pos < next) {
+				return KNOT_EMALF;
+			}
 			for (uint16_t k = 0; k < pkt->rr[idx].rrs.count; k++) {
 				soa_wire_rr_t rr;
-				if (soa_wire_rr_at(pkt->wire, pkt->size, pos, &rr) != KNOT_EOK) {
+				int ret = validated ? rr_in_place(pkt->wire, pkt->size, pos, &rr) :
+				          soa_wire_rr_at(pkt->wire, pkt->size, pos, &rr);
+				if (ret != KNOT_EOK) {
 					return KNOT_EMALF;
 				}
-				int ret = visit(ctx, pkt, &rr);
+				ret = visit(ctx, pkt, &rr);
 				if (ret != KNOT_EOK) {
 					return ret;
 				}
 				pos = rr.end;
 			}
+			next = pos;
 		}
 	}
 	return KNOT_EOK;
@@ -194,7 +233,7 @@ int soa_wire_negative(knot_pkt_t *pkt, uint32_t ttl, const uint32_t *serial)
 	negative_ctx_t nc = { .ttl = ttl, .serial = serial };
 
 	// Validate everything and remember what to write.
-	int ret = walk(pkt, KNOT_AUTHORITY, KNOT_AUTHORITY, negative_visit, &nc);
+	int ret = walk(pkt, KNOT_AUTHORITY, KNOT_AUTHORITY, negative_visit, &nc, false);
 	if (ret != KNOT_EOK) {
 		return ret;
 	}
@@ -208,7 +247,7 @@ int soa_wire_negative(knot_pkt_t *pkt, uint32_t ttl, const uint32_t *serial)
 		nc.write = true;
 		nc.count = 0;
 		nc.soas = 0;
-		(void)walk(pkt, KNOT_AUTHORITY, KNOT_AUTHORITY, negative_visit, &nc);
+		(void)walk(pkt, KNOT_AUTHORITY, KNOT_AUTHORITY, negative_visit, &nc, true);
 	}
 	return nc.soas;
 }
@@ -263,13 +302,13 @@ int soa_wire_answer_serial(knot_pkt_t *pkt, uint32_t real, uint32_t serial)
 
 	// Only RRSets the metadata says are SOAs are walked in the common case,
 	// but a malformed SOA anywhere in the answer leaves the message alone.
-	int ret = walk(pkt, KNOT_ANSWER, KNOT_ANSWER, answer_visit, &ac);
+	int ret = walk(pkt, KNOT_ANSWER, KNOT_ANSWER, answer_visit, &ac, false);
 	if (ret != KNOT_EOK || ac.count == 0) {
 		return ret == KNOT_EOK ? 0 : ret;
 	}
 	ac.write = true;
 	ac.count = 0;
-	(void)walk(pkt, KNOT_ANSWER, KNOT_ANSWER, answer_visit, &ac);
+	(void)walk(pkt, KNOT_ANSWER, KNOT_ANSWER, answer_visit, &ac, true);
 	return ac.count;
 }
 
@@ -299,13 +338,13 @@ int soa_wire_floor(knot_pkt_t *pkt, uint32_t minimum)
 {
 	floor_ctx_t fc = { .minimum = minimum };
 
-	int ret = walk(pkt, KNOT_ANSWER, KNOT_ADDITIONAL, floor_visit, &fc);
+	int ret = walk(pkt, KNOT_ANSWER, KNOT_ADDITIONAL, floor_visit, &fc, false);
 	if (ret != KNOT_EOK || fc.count == 0) {
 		return ret == KNOT_EOK ? 0 : ret;
 	}
 	fc.write = true;
 	fc.count = 0;
-	(void)walk(pkt, KNOT_ANSWER, KNOT_ADDITIONAL, floor_visit, &fc);
+	(void)walk(pkt, KNOT_ANSWER, KNOT_ADDITIONAL, floor_visit, &fc, true);
 	return fc.count;
 }
 
@@ -346,13 +385,13 @@ int soa_wire_xfr_map(knot_pkt_t *pkt, soa_wire_map_f map, void *ctx)
 	xfr_ctx_t xc = { .map = map, .ctx = ctx };
 
 	// Map every serial before writing any, so a failure leaves the message whole.
-	int ret = walk(pkt, KNOT_ANSWER, KNOT_ANSWER, xfr_visit, &xc);
+	int ret = walk(pkt, KNOT_ANSWER, KNOT_ANSWER, xfr_visit, &xc, false);
 	if (ret != KNOT_EOK || xc.count == 0) {
 		return ret == KNOT_EOK ? 0 : ret;
 	}
 	xc.write = true;
 	xc.count = 0;
-	ret = walk(pkt, KNOT_ANSWER, KNOT_ANSWER, xfr_visit, &xc);
+	ret = walk(pkt, KNOT_ANSWER, KNOT_ANSWER, xfr_visit, &xc, true);
 	return ret == KNOT_EOK ? xc.count : ret;
 }
 
