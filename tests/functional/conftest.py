@@ -1,5 +1,6 @@
 """Fixtures: real knotd processes with the built module, on loopback."""
 
+import glob
 import os
 import subprocess
 import sys
@@ -9,17 +10,98 @@ import pytest
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from knotharness import MODULE, Knotd, soa_zone  # noqa: E402
+from knotharness import KNOTD_EXTRA_ENV  # noqa: E402
+
+# Sanitizers (make check-asan): the module under test is built with ASan and
+# UBSan, knotd gets the runtime preloaded through SOA_KNOTD_ENV, every report
+# fails the test that produced it. See README.md, "Sanitizers".
+SANITIZER_MARKERS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:",
+                     "UndefinedBehaviorSanitizer")
+
+
+def module_sanitized():
+    """The module under test needs the ASan runtime (built by make asan)."""
+    try:
+        with open(MODULE, "rb") as f:
+            return b"libasan.so" in f.read()
+    except OSError:
+        return False
+
+
+SANITIZED = module_sanitized()
+
+# Tests that cannot run against the sanitized build, with the reason.
+SKIP_UNDER_ASAN = {
+    "test_install.py::test_install_honours_destdir":
+        "compares make install's build/soa.so with SOA_MODULE, the sanitized build "
+        "(make check runs it on the normal build)",
+    "test_install.py::test_only_the_api_symbol_is_exported":
+        "ASan exports its ODR indicator __odr_asan.knotd_mod_api next to knotd_mod_api "
+        "(make check runs it on the normal build)",
+}
+
+
+def sanitizer_report_files():
+    """Reports kept by tests/sanitizers/knotc (make check-asan sets KNOTC to it)."""
+    reports = os.environ.get("SOA_SANITIZER_REPORTS")
+    return set(glob.glob(os.path.join(reports, "*"))) if reports else set()
+
+
+def sanitizer_report(text, limit=20000):
+    """The part of text from the first sanitizer report on, or ''."""
+    hits = [text.find(m) for m in SANITIZER_MARKERS if m in text]
+    if not hits:
+        return ""
+    start = text.rfind("\n", 0, min(hits)) + 1
+    banner = text.rfind("=================", 0, start)   # ASan's banner line, if any
+    if banner != -1 and start - banner < 200:
+        start = text.rfind("\n", 0, banner) + 1
+    return text[start:start + limit]
 
 
 def pytest_sessionstart(session):
     if not os.path.exists(MODULE):
         raise pytest.UsageError(f"{MODULE} is missing: run make first")
+    if SANITIZED:
+        if "libasan" not in KNOTD_EXTRA_ENV.get("LD_PRELOAD", ""):
+            raise pytest.UsageError(f"{MODULE} is built with ASan: knotd needs the runtime "
+                                    "preloaded through SOA_KNOTD_ENV; run make check-asan")
+        if "verify_asan_link_order=0" not in os.environ.get("ASAN_OPTIONS", ""):
+            raise pytest.UsageError(f"{MODULE} is built with ASan: knotc loads it without "
+                                    "the preload and needs ASAN_OPTIONS=verify_asan_link_order=0;"
+                                    " run make check-asan")
     # An installed copy would be auto-loaded next to the one the tests declare.
     instdir = subprocess.run(["pkg-config", "--variable=module_instdir", "knotd"],
                              capture_output=True, text=True).stdout.strip()
     if instdir and os.path.exists(os.path.join(instdir, "soa.so")):
         raise pytest.UsageError(f"{instdir}/soa.so is installed: knotd would load it "
                                 "twice; remove it to run the tests")
+
+
+def pytest_collection_modifyitems(config, items):
+    if not SANITIZED:
+        return
+    for item in items:
+        reason = SKIP_UNDER_ASAN.get(item.nodeid.split("[")[0].split("/")[-1])
+        if reason is None:
+            reason = SKIP_UNDER_ASAN.get(os.path.basename(str(item.fspath)))
+        if reason is not None:
+            item.add_marker(pytest.mark.skip(reason=f"under ASan: {reason}"))
+
+
+@pytest.fixture(autouse=True)
+def sanitizer_reports():
+    """Fails the test if knotc, which loads the module too, printed a sanitizer
+    report during it (knotd's reports are in its stderr: see knot)."""
+    before = sanitizer_report_files()
+    yield
+    new = sorted(sanitizer_report_files() - before)
+    if new:
+        texts = []
+        for path in new:
+            with open(path, errors="replace") as f:
+                texts.append(f"--- {path}\n{f.read()[:20000]}")
+        pytest.fail("sanitizer report(s):\n" + "\n".join(texts), pytrace=False)
 
 
 @pytest.fixture
@@ -47,6 +129,11 @@ def knot(tmp_path):
         k.stop()
         log = k.log_text()
         assert "segfault" not in log.lower()
+    reports = [f"--- {k.dir}/knotd.stderr\n{r}" for k in servers
+               if (r := sanitizer_report(k.stderr_text()))]
+    if reports:
+        pytest.fail("sanitizer report(s) in knotd's stderr:\n" + "\n".join(reports),
+                    pytrace=False)
     assert not dead, f"knotd died during the test: {dead}"
 
 

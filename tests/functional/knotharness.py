@@ -4,6 +4,7 @@ Used by the functional tests, the demo and the benchmarks. Everything runs in
 a private directory, on 127.0.0.1 and a free high port; every wait is bounded.
 """
 
+import json
 import os
 import re
 import shutil
@@ -22,6 +23,38 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 MODULE = os.environ.get("SOA_MODULE", os.path.join(ROOT, "build", "soa.so"))
 KNOTD = os.environ.get("KNOTD", "/usr/sbin/knotd")
 KNOTC = os.environ.get("KNOTC", "/usr/sbin/knotc")
+
+
+def knotd_extra_env(text=None):
+    """Extra environment for every knotd, from SOA_KNOTD_ENV: a JSON object of
+    strings, e.g. {"LD_PRELOAD": "/usr/lib/.../libasan.so"} (make check-asan
+    uses it to preload the sanitizer runtime). Empty when unset."""
+    text = os.environ.get("SOA_KNOTD_ENV", "") if text is None else text
+    if not text.strip():
+        return {}
+    extra = json.loads(text)
+    if not isinstance(extra, dict) or not all(isinstance(k, str) and isinstance(v, str)
+                                              for k, v in extra.items()):
+        raise ValueError(f"SOA_KNOTD_ENV must be a JSON object of strings: {text!r}")
+    return extra
+
+
+KNOTD_EXTRA_ENV = knotd_extra_env()
+
+
+def merge_knotd_env(env, extra, own):
+    """env with extra merged in. Variables the test set itself (own) keep their
+    value, except LD_PRELOAD: both are kept, extra's first (a sanitizer runtime
+    must come before any other preload, e.g. libfaketime)."""
+    env = dict(env)
+    for key, value in extra.items():
+        if key == "LD_PRELOAD":
+            libs = value.split() + env.get(key, "").split()
+            env[key] = " ".join(dict.fromkeys(libs))      # no duplicates, order kept
+        elif key not in own:
+            env[key] = value
+    return env
+
 
 STATS_RE = re.compile(r"^\[(?P<zone>[^\]]+)\] mod-soa\.(?P<name>\S+) = (?P<value>\d+)$")
 
@@ -63,6 +96,7 @@ class Knotd:
         self.zone_extra = zone_extra or {}        # name -> extra zone lines
         self.port = port or free_port()
         self.env = dict(os.environ, **(env or {}))
+        self.env = merge_knotd_env(self.env, KNOTD_EXTRA_ENV, env or {})
         self.module = module
         self.workers = workers
         self.prefix_cmd = prefix_cmd or []
