@@ -35,8 +35,11 @@ def conf_check(tmp_path, items, zone_module="mod-soa/default", extra=""):
     ["serial-format: keep", "negative-ttl-max: 0"],
     ["state-db: relative/dir"],
     ["serial-floor: 4294967295"],
+    ["serial-format: keep", "notify-published: off"],
+    ["serial-format: date", "notify-published: on"],
+    ["notify-published: off", "lint: false", "minimum-as-floor: true"],
 ], ids=["defaults", "units", "equal-bounds", "floor-lint", "serial", "keep", "relative-db",
-        "max-floor"])
+        "max-floor", "keep-no-notify", "date-notify", "bool-words"])
 def test_valid(tmp_path, items):
     rc, out = conf_check(tmp_path, items)
     assert rc == 0, out
@@ -57,6 +60,19 @@ def test_valid(tmp_path, items):
     (["serial-format: keep", "serial-floor: 2026010100"], "serial-floor requires serial-format date"),
     (["serial-format: keep", "state-db: /tmp/x"], "state-db requires serial-format date"),
     (['state-db: ""'], "state-db must not be empty"),
+    (["negative-ttl-min: -1"], "negative-ttl-min"),
+    (["negative-ttl-min: 2147483648"], "negative-ttl-min"),
+    (["negative-ttl-min: 1h", "negative-ttl-max: 59m"], "negative-ttl-min must not exceed negative-ttl-max"),
+    (["minimum-as-floor: 1h"], "minimum-as-floor"),
+    (["serial-format: "], "serial-format"),
+    (["lint: yes"], "lint"),
+    (["negative-ttl-max: 1w1"], "negative-ttl-max"),
+    (["serial-floor: 20261121.5"], "serial-floor"),
+    (["serial-floor: date"], "serial-floor"),
+    (["notify-published: sometimes"], "notify-published"),
+    (["notify-published: 1h"], "notify-published"),
+    (["serial-format: keep", "notify-published: on"], "notify-published requires serial-format date"),
+    (["serial-format: keep", "serial-floor: 5", "state-db: /tmp/x"], "requires serial-format date"),
     (["bogus-option: 1"], "bogus-option"),
     (["negative-ttl: 60"], "negative-ttl"),
 ], ids=lambda v: v if isinstance(v, str) else None)
