@@ -36,24 +36,22 @@ typedef struct {
 	knot_pkt_t *pkt;
 	const ref_t *ref;
 	const size_t *first; /*!< RRSet -> first ref entry; NULL: lying metadata. */
+	bool refused;        /*!< An owner libknot parsed but its name check refuses. */
 	uint8_t *before;     /*!< Scratch: wire before a call. */
 	uint8_t *expect;     /*!< Scratch: predicted wire after a call. */
 	const uint8_t *orig; /*!< The wire as parsed. */
-	uint64_t orig_sig;   /*!< walk_sig() of orig over all sections. */
 	uint32_t ttl, serial;
 } suite_t;
 
 /*!
- * \brief Takes the copy a call is checked against. If an earlier call's
- *        writes changed what a validating walk sees (a name compressed
- *        through a TTL or serial it wrote), the reference model no longer
- *        describes the wire: the wire is restored first.
+ * \brief Takes the copy a call is checked against. Every call starts from the
+ *        wire as parsed: the reference model describes that wire, and an
+ *        earlier call's writes may change what a validating walk sees (a name
+ *        compressed through a TTL or serial it wrote).
  */
 static void snapshot(suite_t *t)
 {
-	if (walk_sig(t->pkt, t->pkt->wire, KNOT_ANSWER, KNOT_ADDITIONAL) != t->orig_sig) {
-		memcpy(t->pkt->wire, t->orig, t->pkt->size);
-	}
+	memcpy(t->pkt->wire, t->orig, t->pkt->size);
 	memcpy(t->before, t->pkt->wire, t->pkt->size);
 	memcpy(t->expect, t->pkt->wire, t->pkt->size);
 }
@@ -68,9 +66,20 @@ static bool as_expected(const suite_t *t)
 	return memcmp(t->expect, t->pkt->wire, t->pkt->size) == 0;
 }
 
+/*!
+ * \brief libknot's parser took an owner name its own name check refuses
+ *        (seen: a compression pointer into the label that leads to it); the
+ *        module uses that check, so it refuses the RR too.
+ */
+static bool owner_refused(const uint8_t *wire, size_t size, const ref_rr_t *r)
+{
+	return !r->ptr_owner && knot_dname_wire_check(wire + r->pos, wire + size, wire) <= 0;
+}
+
+/*! \brief Exact results are predicted: true metadata, every RR acceptable. */
 static bool honest(const suite_t *t)
 {
-	return t->first != NULL;
+	return t->first != NULL && !t->refused;
 }
 
 static void put32(uint8_t *w, size_t off, uint32_t v)
@@ -112,6 +121,9 @@ static void check_rr_at(suite_t *t, prng_t *rng)
 		const ref_rr_t *r = &ref->rr[i];
 		soa_wire_rr_t rr;
 		int ret = soa_wire_rr_at(pkt->wire, pkt->size, r->pos, &rr);
+		if (ret == KNOT_EMALF && owner_refused(pkt->wire, pkt->size, r)) {
+			continue;
+		}
 		CHECK(ret == KNOT_EOK, "rr_at(%zu) refused a parsed RR: %d", r->pos, ret);
 		CHECK(rr.hdr == r->hdr && rr.end == r->end && rr.type == r->type &&
 		      rr.rdlen == r->rdlen, "rr_at(%zu) disagrees with libknot", r->pos);
@@ -135,6 +147,9 @@ static void check_rr_at(suite_t *t, prng_t *rng)
 			const ref_rr_t *r = &ref->rr[i];
 			if (r->pos >= cut) {
 				break;
+			}
+			if (owner_refused(pkt->wire, pkt->size, r)) {
+				continue;
 			}
 			soa_wire_rr_t rr;
 			int ret = soa_wire_rr_at(w, cut, r->pos, &rr);
@@ -459,9 +474,12 @@ static void run_suite(knot_pkt_t *pkt, const ref_t *ref, const size_t *first,
 	suite_t t = {
 		.pkt = pkt, .ref = ref, .first = first,
 		.before = malloc(size), .expect = malloc(size),
-		.orig = orig, .orig_sig = walk_sig(pkt, orig, KNOT_ANSWER, KNOT_ADDITIONAL),
+		.orig = orig,
 		.ttl = ttl, .serial = serial,
 	};
+	for (size_t i = 0; i < ref->n; i++) {
+		t.refused |= owner_refused(orig, size, &ref->rr[i]);
+	}
 	if (t.before == NULL || t.expect == NULL) {
 		abort();
 	}
