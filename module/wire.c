@@ -70,18 +70,7 @@ static int rr_in_place(const uint8_t *wire, size_t size, size_t pos, soa_wire_rr
 		p += 1 + (size_t)wire[p];
 	}
 	p += (p < size && wire[p] != 0) ? 2 : 1;
-	if (p + SOA_WIRE_RR_HDR > size) {
-		return KNOT_EMALF;
-	}
-	uint16_t rdlen = knot_wire_read_u16(wire + p + 8);
-	if (p + SOA_WIRE_RR_HDR + rdlen > size) {
-		return KNOT_EMALF;
-	}
-	rr->hdr = p;
-	rr->end = p + SOA_WIRE_RR_HDR + rdlen;
-	rr->type = knot_wire_read_u16(wire + p);
-	rr->rdlen = rdlen;
-	return KNOT_EOK;
+	return soa_wire_rr_from_hdr(wire, size, p, rr);
 }
 
 /*!

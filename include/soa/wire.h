@@ -49,6 +49,27 @@ typedef struct {
 } soa_wire_rr_t;
 
 /*!
+ * \brief Fills rr from the fixed header at hdr (TYPE, CLASS, TTL, RDLENGTH),
+ *        checking that header and RDATA fit in the message.
+ */
+static inline int soa_wire_rr_from_hdr(const uint8_t *wire, size_t size, size_t hdr,
+                                       soa_wire_rr_t *rr)
+{
+	if (hdr + SOA_WIRE_RR_HDR > size) {
+		return KNOT_EMALF;
+	}
+	uint16_t rdlen = knot_wire_read_u16(wire + hdr + 8);
+	if (hdr + SOA_WIRE_RR_HDR + rdlen > size) {
+		return KNOT_EMALF;
+	}
+	rr->hdr = hdr;
+	rr->end = hdr + SOA_WIRE_RR_HDR + rdlen;
+	rr->type = knot_wire_read_u16(wire + hdr);
+	rr->rdlen = rdlen;
+	return KNOT_EOK;
+}
+
+/*!
  * \brief Locates the RR starting at pos.
  *
  * \param wire  Message.
@@ -78,20 +99,7 @@ static inline int soa_wire_rr_at(const uint8_t *wire, size_t size, size_t pos,
 		owner_len = ret;
 	}
 
-	size_t hdr = pos + owner_len;
-	if (hdr + SOA_WIRE_RR_HDR > size) {
-		return KNOT_EMALF;
-	}
-	uint16_t rdlen = knot_wire_read_u16(wire + hdr + 8);
-	if (hdr + SOA_WIRE_RR_HDR + rdlen > size) {
-		return KNOT_EMALF;
-	}
-
-	rr->hdr = hdr;
-	rr->end = hdr + SOA_WIRE_RR_HDR + rdlen;
-	rr->type = knot_wire_read_u16(wire + hdr);
-	rr->rdlen = rdlen;
-	return KNOT_EOK;
+	return soa_wire_rr_from_hdr(wire, size, pos + owner_len, rr);
 }
 
 /*! \brief Overwrites the TTL of a located RR. */

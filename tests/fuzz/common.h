@@ -445,3 +445,28 @@ static inline size_t ref_name_extent(const uint8_t *w, size_t size, size_t pos)
 	CHECK(false, "harness: name at %zu does not end", pos);
 	return 0;
 }
+
+/*! \brief What map_fn() fails with: distinct from every code the module returns. */
+#define MAP_ERROR KNOT_ERANGE
+
+/*!
+ * \brief Test serial map for soa_wire_xfr_map()/soa_wire_xfr_edit(): adds
+ *        delta, fails with MAP_ERROR on fail_on if fail is set.
+ */
+typedef struct {
+	uint32_t delta;
+	bool fail;
+	uint32_t fail_on;
+	unsigned calls;
+} map_ctx_t;
+
+static inline int map_fn(void *ctx, uint32_t *serial)
+{
+	map_ctx_t *m = ctx;
+	m->calls++;
+	if (m->fail && *serial == m->fail_on) {
+		return MAP_ERROR;
+	}
+	*serial += m->delta;
+	return KNOT_EOK;
+}

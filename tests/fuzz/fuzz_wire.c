@@ -30,7 +30,6 @@
 
 #include "common.h"
 
-#define MAP_ERROR KNOT_ERANGE /* Distinct from every code the module returns itself. */
 
 typedef struct {
 	knot_pkt_t *pkt;
@@ -406,24 +405,6 @@ static void check_floor(suite_t *t, uint32_t minimum)
 }
 
 /* soa_wire_xfr_map */
-
-typedef struct {
-	uint32_t delta;
-	bool fail;
-	uint32_t fail_on;
-	unsigned calls;
-} map_ctx_t;
-
-static int map_fn(void *ctx, uint32_t *serial)
-{
-	map_ctx_t *m = ctx;
-	m->calls++;
-	if (m->fail && *serial == m->fail_on) {
-		return MAP_ERROR;
-	}
-	*serial += m->delta;
-	return KNOT_EOK;
-}
 
 static void check_xfr_map(suite_t *t, uint32_t delta, bool fail, uint32_t fail_on)
 {

@@ -35,7 +35,6 @@
 
 #include "common.h"
 
-#define MAP_ERROR KNOT_ERANGE
 #define ROOM 512 /* Space past the message for the TSIG RR. */
 #define MAC_MAX 64 /* Largest HMAC (SHA-512). */
 
@@ -58,22 +57,6 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	CHECK(ret == KNOT_EOK, "key: %s", knot_strerror(ret));
 	key_ok = true;
 	return 0;
-}
-
-typedef struct {
-	uint32_t delta;
-	bool fail;
-	uint32_t fail_on;
-} map_ctx_t;
-
-static int map_fn(void *ctx, uint32_t *serial)
-{
-	map_ctx_t *m = ctx;
-	if (m->fail && *serial == m->fail_on) {
-		return MAP_ERROR;
-	}
-	*serial += m->delta;
-	return KNOT_EOK;
 }
 
 typedef enum { SIGN_FIRST, SIGN_BADTIME, SIGN_NEXT, SIGN_NONE } sign_t;
