@@ -6,6 +6,7 @@ Parts (all by default, or pick with --only):
   qps           dnsperf on loopback, plain vs mod-soa interleaved
   transfers     AXFR of a 100,000-record zone (plain/TSIG), IXFR of a 10-record change
   memory        knotd RSS with 1,000 small zones, with and without the module
+  detection     10,000 idle zones: CPU of the module's SOA checks, detection lag
 
 The markdown table goes to stdout and bench/results/latest.md. Everything runs
 on 127.0.0.1 and free ports; every wait is bounded.
@@ -430,6 +431,89 @@ def table_memory(res_by_workers, nzones):
     return out
 
 
+# Part 5: change detection for many zones.
+
+def thread_ticks(pid):
+    """CPU ticks (user + system) per thread name of a process."""
+    out = {}
+    for tid in os.listdir(f"/proc/{pid}/task"):
+        try:
+            with open(f"/proc/{pid}/task/{tid}/stat") as f:
+                stat = f.read()
+        except OSError:
+            continue
+        name = stat[stat.index("(") + 1:stat.rindex(")")]
+        fields = stat[stat.rindex(")") + 2:].split()
+        out[name] = out.get(name, 0) + int(fields[11]) + int(fields[12])
+    return out
+
+
+def udp_in(pid):
+    """UDP datagrams received in the process's network namespace."""
+    with open(f"/proc/{pid}/net/snmp") as f:
+        rows = [l.split() for l in f if l.startswith("Udp:")]
+    return int(rows[1][rows[0].index("InDatagrams")])
+
+
+def detection(nzones, seconds):
+    """Idle knotd with nzones zones: CPU with and without mod-soa's polling,
+    then the detection lag of a change to one zone nobody queries."""
+    hz = os.sysconf("SC_CLK_TCK")
+    names = [f"z{i}.test." for i in range(nzones)]
+    res = {}
+    for label, cfg in (("plain knotd", cfg_plain()),
+                       ("mod-soa, serial-format: date", cfg_soa())):
+        with tempfile.TemporaryDirectory(prefix="soa-bench-") as work:
+            k = Knotd(os.path.join(work, "k"), {n: zone_text(n, 300) for n in names},
+                      workers=1, **cfg)
+            k.start(wait_zones=False, timeout=600)
+            deadline = time.monotonic() + 600
+            while time.monotonic() < deadline:
+                try:
+                    if k.query(names[-1], "SOA", timeout=1).answer:
+                        break
+                except Exception:
+                    pass
+                time.sleep(0.2)
+            time.sleep(5)             # every zone checked at least once
+            t0, u0, c0 = time.monotonic(), udp_in(k.proc.pid), thread_ticks(k.proc.pid)
+            time.sleep(seconds)
+            t1, u1, c1 = time.monotonic(), udp_in(k.proc.pid), thread_ticks(k.proc.pid)
+            wall = t1 - t0
+            total = sum(c1.values()) - sum(c0.values())
+            svc = c1.get("mod-soa", 0) - c0.get("mod-soa", 0)
+            r = {"cpu": total / hz / wall * 100, "svc": svc / hz / wall * 100,
+                 "qps": (u1 - u0) / wall, "rss": rss_kib(k.proc.pid)}
+            if "date" in label:
+                lags = []
+                for i in range(5):
+                    z = names[(i * 2029) % nzones]
+                    k.reload_zone(z, zone_text(z, 300, serial=600 + i))
+                    time.sleep(2.5)
+                    lags.append(k.stats(z)["change-detect-lag"])
+                r["lags"] = lags
+            res[label] = r
+            k.stop()
+    return res
+
+
+def table_detection(res, nzones, seconds):
+    out = [f"### Change detection ({nzones} zones, idle knotd, 1 UDP worker, {seconds} s)", "",
+           "CPU of the whole knotd process and of mod-soa's thread, in % of one core "
+           "(/proc/PID/task/*/stat). SOA checks/s: half the UDP datagrams received on the "
+           "host (each check is a query to knotd and its answer to the module).", "",
+           "| configuration | knotd CPU | of which thread mod-soa | SOA checks/s | RSS |",
+           "|---|---:|---:|---:|---:|"]
+    for label, r in res.items():
+        out.append(f"| {label} | {r['cpu']:.1f} % | {r['svc']:.1f} % | {r['qps'] / 2:.0f} | "
+                   f"{r['rss'] / 1024:.0f} MiB |")
+    lags = [r["lags"] for r in res.values() if "lags" in r]
+    if lags:
+        out += ["", f"change-detect-lag after 5 zone reloads (ms): {', '.join(map(str, lags[0]))}"]
+    out.append("")
+    return out
+
+
 def machine():
     cpu = ""
     with open("/proc/cpuinfo") as f:
@@ -446,14 +530,15 @@ def machine():
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     ap.add_argument("--only", action="append",
-                    choices=["instructions", "qps", "transfers", "memory"])
+                    choices=["instructions", "qps", "transfers", "memory", "detection"])
     ap.add_argument("--n", type=int, default=2000, help="queries per callgrind run (N)")
     ap.add_argument("--rounds", type=int, default=5)
     ap.add_argument("--seconds", type=int, default=10)
     ap.add_argument("--records", type=int, default=100000)
     ap.add_argument("--zones", type=int, default=1000)
+    ap.add_argument("--detect-zones", type=int, default=10000)
     args = ap.parse_args()
-    parts = args.only or ["instructions", "qps", "transfers", "memory"]
+    parts = args.only or ["instructions", "qps", "transfers", "memory", "detection"]
     for path in (SOA, NOOP, HOTPATH):
         if not os.path.exists(path):
             sys.exit(f"{path} missing: run make and make -C bench build/noop.so build/hotpath")
@@ -480,6 +565,10 @@ def main():
         by_workers = {"knotd defaults": memory(args.zones, None),
                       "1 UDP + 1 TCP": memory(args.zones, 1)}
         lines += table_memory(by_workers, args.zones)
+    if "detection" in parts:
+        print("change detection...", file=sys.stderr)
+        lines += table_detection(detection(args.detect_zones, args.seconds * 2),
+                                 args.detect_zones, args.seconds * 2)
 
     text = "\n".join(lines) + "\n"
     print(text)
