@@ -15,6 +15,7 @@
  *   hotpath SOA_SO KIND CALLS     KIND: negative | soa | positive
  */
 
+#include <arpa/inet.h>
 #include <dlfcn.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -60,6 +61,18 @@ EXPORT int knotd_mod_in_hook(knotd_mod_t *mod, knotd_stage_t stage, knotd_mod_in
 	mod->in_hook = hook;
 	return KNOT_EOK;
 }
+/* A client's address: 192.0.2.1:53000, never the module's own checks. */
+static struct sockaddr_storage remote;
+EXPORT const struct sockaddr_storage *knotd_qdata_remote_addr(knotd_qdata_t *qdata)
+{
+	(void)qdata;
+	struct sockaddr_in *sin = (struct sockaddr_in *)&remote;
+	sin->sin_family = AF_INET;
+	sin->sin_port = htons(53000);
+	sin->sin_addr.s_addr = htonl(0xC0000201);
+	return &remote;
+}
+
 EXPORT knot_rrset_t knotd_qdata_zone_apex_rrset(knotd_qdata_t *qdata, uint16_t type)
 {
 	(void)qdata;
@@ -69,21 +82,21 @@ EXPORT knot_rrset_t knotd_qdata_zone_apex_rrset(knotd_qdata_t *qdata, uint16_t t
 }
 EXPORT void knotd_conf_free(knotd_conf_t *conf) { (void)conf; }
 EXPORT knotd_conf_t knotd_conf_check_item(knotd_conf_check_args_t *a, const yp_name_t *n)
-{ (void)a; (void)n; knotd_conf_t out = { { 0 } }; return out; }
+{ (void)a; (void)n; knotd_conf_t out = { 0 }; return out; }
 EXPORT knotd_conf_t knotd_conf_zone(knotd_mod_t *mod, const yp_name_t *n, const knot_dname_t *z)
-{ (void)mod; (void)n; (void)z; knotd_conf_t out = { { 0 } }; return out; }
+{ (void)mod; (void)n; (void)z; knotd_conf_t out = { 0 }; return out; }
 EXPORT knotd_conf_t knotd_conf(knotd_mod_t *mod, const yp_name_t *s, const yp_name_t *i,
                                const knotd_conf_t *id)
 {
 	(void)mod; (void)s; (void)i; (void)id;
-	knotd_conf_t out = { { 0 } };
+	knotd_conf_t out = { 0 };
 	out.single.string = storage;       // database storage
 	return out;
 }
 EXPORT knotd_conf_t knotd_conf_mod(knotd_mod_t *mod, const yp_name_t *name)
 {
 	(void)mod;
-	knotd_conf_t out = { { 0 } };
+	knotd_conf_t out = { 0 };
 	const char *n = (const char *)name + 1;
 	// The benchmark configuration: date serials, cap 60, floor 30.
 	if (strncmp(n, "negative-ttl-max", name[0]) == 0) out.single.integer = 60;
