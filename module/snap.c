@@ -110,14 +110,9 @@ static void report_recovery(soa_ctx_t *ctx, knotd_qdata_t *qdata)
 static void fallback_alloc(const soa_snap_t *old, const soa_alloc_req_t *req,
                            soa_record_t *rec)
 {
-	soa_record_t prev = { 0 };
+	soa_record_t prev;
 	if (old != NULL) {
-		prev.real = old->real;
-		prev.published = old->published;
-		prev.mode = old->mode;
-		prev.hist_count = 1;
-		prev.hist[0].real = old->real;
-		prev.hist[0].published = old->published;
+		soa_record_single(&prev, old->real, old->published, old->mode);
 	}
 	soa_alloc_req_t r = *req;
 	r.missing_is_lost = true;

@@ -197,6 +197,17 @@ int soa_record_decode(const uint8_t *buf, size_t len, soa_record_t *rec)
 	return 0;
 }
 
+void soa_record_single(soa_record_t *rec, uint32_t real, uint32_t published, uint8_t mode)
+{
+	memset(rec, 0, sizeof(*rec));
+	rec->real = real;
+	rec->published = published;
+	rec->mode = mode;
+	rec->hist[0].real = real;
+	rec->hist[0].published = published;
+	rec->hist_count = 1;
+}
+
 int soa_record_find_real(const soa_record_t *rec, uint32_t real)
 {
 	for (int i = rec->hist_count - 1; i >= 0; i--) {
@@ -300,7 +311,9 @@ bool soa_record_next(const soa_record_t *rec, const soa_alloc_req_t *req,
 struct soa_state {
 	char *path;
 	char *file;                  /*!< data.mdb */
+	char *lock_file;             /*!< lock.mdb */
 	char *hw_file;               /*!< high-water */
+	char *hw_tmp;                /*!< high-water.tmp, replaced atomically */
 	pthread_rwlock_t rw;         /*!< Transactions read-lock, recovery write-locks. */
 	MDB_env *env;
 	MDB_dbi dbi;
@@ -393,9 +406,9 @@ static void hw_raise(struct soa_state *st, uint32_t serial)
 		pthread_mutex_unlock(&st->mx);
 		return;
 	}
-	int err = ENOMEM;
-	char *tmp = path_join(st->path, HW_NAME ".tmp");
-	int fd = tmp != NULL ? open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640) : -1;
+	int err;
+	const char *tmp = st->hw_tmp;
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
 	if (fd >= 0) {
 		char buf[16];
 		int n = snprintf(buf, sizeof(buf), "%u\n", serial);
@@ -408,7 +421,7 @@ static void hw_raise(struct soa_state *st, uint32_t serial)
 		if (err != 0) {
 			(void)unlink(tmp);
 		}
-	} else if (tmp != NULL) {
+	} else {
 		err = errno;
 	}
 	if (err == 0) {
@@ -422,7 +435,6 @@ static void hw_raise(struct soa_state *st, uint32_t serial)
 		               st->hw_file, strerror(err), serial);
 		st->have_notice = true;
 	}
-	free(tmp);
 	pthread_mutex_unlock(&st->mx);
 }
 
@@ -458,19 +470,12 @@ static off_t file_size(const char *file)
  */
 static int lock_reserve(struct soa_state *st)
 {
-	char *lock = path_join(st->path, "lock.mdb");
-	if (lock == NULL) {
-		return ENOMEM;
-	}
-	int rc = 0;
-	int fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0640);
+	int fd = open(st->lock_file, O_RDWR | O_CREAT | O_CLOEXEC, 0640);
 	if (fd < 0) {
-		rc = errno;
-	} else {
-		rc = posix_fallocate(fd, 0, LOCK_BYTES);
-		close(fd);
+		return errno;
 	}
-	free(lock);
+	int rc = posix_fallocate(fd, 0, LOCK_BYTES);
+	close(fd);
 	return rc;
 }
 
@@ -535,6 +540,24 @@ static int env_open(struct soa_state *st)
 	return rc;
 }
 
+/*!
+ * \brief Stores key = val and commits the write transaction, which ends
+ *        either way; the data file's new size is what env_enter() expects.
+ */
+static int put_commit(struct soa_state *st, MDB_txn *txn, MDB_val *key, MDB_val *val)
+{
+	int rc = mdb_put(txn, st->dbi, key, val, 0);
+	if (rc != 0) {
+		mdb_txn_abort(txn);
+		return rc;
+	}
+	rc = mdb_txn_commit(txn);
+	if (rc == 0) {
+		st->size = file_size(st->file);
+	}
+	return rc;
+}
+
 /*! \brief Marks the database as recreated after a loss. */
 static int mark_lost(struct soa_state *st)
 {
@@ -546,15 +569,9 @@ static int mark_lost(struct soa_state *st)
 	uint8_t when[8];
 	knot_wire_write_u64(when, (uint64_t)time(NULL));
 	MDB_val key = { sizeof(META_LOST) - 1, META_LOST }, val = { sizeof(when), when };
-	rc = mdb_put(txn, st->dbi, &key, &val, 0);
-	if (rc != 0) {
-		mdb_txn_abort(txn);
-		return rc;
-	}
-	rc = mdb_txn_commit(txn);
+	rc = put_commit(st, txn, &key, &val);
 	if (rc == 0) {
 		st->lost = true;
-		st->size = file_size(st->file);
 	}
 	return rc;
 }
@@ -579,11 +596,7 @@ static int env_open_or_recover(struct soa_state *st)
 		if (rename(st->file, aside) != 0) {
 			return errno;
 		}
-		char *lock = path_join(st->path, "lock.mdb");
-		if (lock != NULL) {
-			(void)unlink(lock);
-			free(lock);
-		}
+		(void)unlink(st->lock_file);
 	}
 	rc = env_open(st);
 	if (rc == 0) {
@@ -657,7 +670,9 @@ static void state_free(struct soa_state *st)
 	pthread_mutex_destroy(&st->mx);
 	free(st->path);
 	free(st->file);
+	free(st->lock_file);
 	free(st->hw_file);
+	free(st->hw_tmp);
 	free(st);
 }
 
@@ -671,8 +686,11 @@ static int state_create(const char *path, struct soa_state **out)
 	pthread_mutex_init(&st->mx, NULL);
 	st->path = strdup(path);
 	st->file = path_join(path, "data.mdb");
+	st->lock_file = path_join(path, "lock.mdb");
 	st->hw_file = path_join(path, HW_NAME);
-	if (st->path == NULL || st->file == NULL || st->hw_file == NULL) {
+	st->hw_tmp = path_join(path, HW_NAME ".tmp");
+	if (st->path == NULL || st->file == NULL || st->lock_file == NULL ||
+	    st->hw_file == NULL || st->hw_tmp == NULL) {
 		state_free(st);
 		return ENOMEM;
 	}
@@ -823,13 +841,14 @@ int soa_state_get(soa_state_t *st, const knot_dname_t *zone, soa_record_t *rec)
 	return rc;
 }
 
-static int txn_put(soa_state_t *st, MDB_txn *txn, const knot_dname_t *zone,
-                   const soa_record_t *rec)
+/*! \brief Stores the zone's record and commits (see put_commit()). */
+static int txn_put_commit(soa_state_t *st, MDB_txn *txn, const knot_dname_t *zone,
+                          const soa_record_t *rec)
 {
 	uint8_t buf[SOA_RECORD_MAX];
 	MDB_val key = zone_key(zone);
 	MDB_val val = { .mv_size = soa_record_encode(rec, buf), .mv_data = buf };
-	return mdb_put(txn, st->dbi, &key, &val, 0);
+	return put_commit(st, txn, &key, &val);
 }
 
 /*!
@@ -842,13 +861,7 @@ static const soa_record_t *newest(const soa_record_t *stored, const soa_alloc_re
 	if (!req->have_mem || (stored != NULL && !soa_serial_gt(req->mem_pub, stored->published))) {
 		return stored;
 	}
-	memset(mem, 0, sizeof(*mem));
-	mem->real = req->mem_real;
-	mem->published = req->mem_pub;
-	mem->mode = req->mem_mode;
-	mem->hist[0].real = req->mem_real;
-	mem->hist[0].published = req->mem_pub;
-	mem->hist_count = 1;
+	soa_record_single(mem, req->mem_real, req->mem_pub, req->mem_mode);
 	return mem;
 }
 
@@ -901,16 +914,10 @@ static int allocate_entered(soa_state_t *st, const knot_dname_t *zone,
 		next.updated = req->now;
 	}
 
-	rc = txn_put(st, txn, zone, &next);
-	if (rc != 0) {
-		mdb_txn_abort(txn);
-		return rc;
-	}
-	rc = mdb_txn_commit(txn);
+	rc = txn_put_commit(st, txn, zone, &next);
 	if (rc != 0) {
 		return rc;
 	}
-	st->size = file_size(st->file);
 
 	*created = true;
 	*rec = next;
@@ -970,11 +977,7 @@ int soa_state_cut_history(soa_state_t *st, const knot_dname_t *zone, uint32_t re
 	memmove(rec.hist, rec.hist + idx + 1, keep * sizeof(soa_pair_t));
 	rec.hist_count = keep;
 
-	rc = txn_put(st, txn, zone, &rec);
-	rc = (rc == 0) ? mdb_txn_commit(txn) : (mdb_txn_abort(txn), rc);
-	if (rc == 0) {
-		st->size = file_size(st->file);
-	}
+	rc = txn_put_commit(st, txn, zone, &rec);
 	env_leave(st);
 	return rc;
 }

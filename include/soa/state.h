@@ -90,6 +90,12 @@ size_t soa_record_encode(const soa_record_t *rec, uint8_t *buf);
 int soa_record_decode(const uint8_t *buf, size_t len, soa_record_t *rec);
 
 /*!
+ * \brief A record of one version and nothing before it: what an instance
+ *        knows from memory of a serial it published.
+ */
+void soa_record_single(soa_record_t *rec, uint32_t real, uint32_t published, uint8_t mode);
+
+/*!
  * \brief Finds the published serial of a real serial in the history.
  *
  * \return Index in hist, -1 if absent.
