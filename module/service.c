@@ -131,6 +131,34 @@ static int udp_socket(int family, const soa_addr_t *via)
 	return fd;
 }
 
+/*!
+ * \brief Binds a socket to the family's wildcard address and a free port.
+ *
+ * \return The port in network order, 0 if unbound (or fd < 0).
+ */
+static uint16_t bind_any(int fd, int family)
+{
+	soa_addr_t any = { 0 };
+	any.sa.sa_family = family;
+	socklen_t len = soa_addr_len(&any);
+	if (fd < 0 || bind(fd, &any.sa, len) != 0 || getsockname(fd, &any.sa, &len) != 0) {
+		return 0;
+	}
+	return family == AF_INET6 ? any.in6.sin6_port : any.in.sin_port;
+}
+
+/*! \brief Closes the shared descriptors (the lock is held). */
+static void close_shared(void)
+{
+	int *fds[] = { &wake_fd, &sock4, &sock6 };
+	for (size_t i = 0; i < sizeof(fds) / sizeof(fds[0]); i++) {
+		if (*fds[i] >= 0) {
+			close(*fds[i]);
+		}
+		*fds[i] = -1;
+	}
+}
+
 static int socket_for(const soa_addr_t *dst)
 {
 	return dst->sa.sa_family == AF_INET6 ? sock6 : sock4;
@@ -445,31 +473,10 @@ int soa_service_start(void)
 		sock4 = udp_socket(AF_INET, NULL);
 		sock6 = udp_socket(AF_INET6, NULL);
 		// Bind now: the hook recognizes our own SOA queries by source port.
-		soa_addr_t any = { 0 };
-		socklen_t len = sizeof(any.in);
-		any.in.sin_family = AF_INET;
-		if (sock4 >= 0 && bind(sock4, &any.sa, len) == 0 &&
-		    getsockname(sock4, &any.sa, &len) == 0) {
-			__atomic_store_n(&self_port4, any.in.sin_port, __ATOMIC_RELAXED);
-		}
-		memset(&any, 0, sizeof(any));
-		len = sizeof(any.in6);
-		any.in6.sin6_family = AF_INET6;
-		if (sock6 >= 0 && bind(sock6, &any.sa, len) == 0 &&
-		    getsockname(sock6, &any.sa, &len) == 0) {
-			__atomic_store_n(&self_port6, any.in6.sin6_port, __ATOMIC_RELAXED);
-		}
+		__atomic_store_n(&self_port4, bind_any(sock4, AF_INET), __ATOMIC_RELAXED);
+		__atomic_store_n(&self_port6, bind_any(sock6, AF_INET6), __ATOMIC_RELAXED);
 		if (wake_fd < 0 || pthread_create(&thread, NULL, service_main, NULL) != 0) {
-			if (wake_fd >= 0) {
-				close(wake_fd);
-			}
-			if (sock4 >= 0) {
-				close(sock4);
-			}
-			if (sock6 >= 0) {
-				close(sock6);
-			}
-			wake_fd = sock4 = sock6 = -1;
+			close_shared();
 			ret = KNOT_ENOMEM;
 		}
 	}
@@ -502,14 +509,7 @@ void soa_service_stop(void)
 	free(entries);
 	entries = NULL;
 	n_entries = cap_entries = 0;
-	close(wake_fd);
-	if (sock4 >= 0) {
-		close(sock4);
-	}
-	if (sock6 >= 0) {
-		close(sock6);
-	}
-	wake_fd = sock4 = sock6 = -1;
+	close_shared();
 	self_port4 = self_port6 = 0;
 	have_target = false;
 	pthread_mutex_unlock(&lock);
