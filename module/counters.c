@@ -84,16 +84,22 @@ static void release(void *p, size_t size)
 	}
 }
 
+/*! \brief Releases the cells (base, base_size) and the per-slot arrays of cap slots. */
+static void release_pools(void *base, size_t base_size, uint32_t cap)
+{
+	release(base, base_size);
+	release(recs, cap * sizeof(slot_rec_t));
+	release(active, cap * sizeof(uint32_t));
+	release(free_slots, cap * sizeof(uint32_t));
+	recs = NULL;
+	active = free_slots = NULL;
+}
+
 void soa_hot_deinit(void)
 {
 	pthread_mutex_lock(&lock);
-	release(soa_hot_pool.base, reserved);
-	release(recs, capacity * sizeof(slot_rec_t));
-	release(active, capacity * sizeof(uint32_t));
-	release(free_slots, capacity * sizeof(uint32_t));
+	release_pools(soa_hot_pool.base, reserved, capacity);
 	memset(&soa_hot_pool, 0, sizeof(soa_hot_pool));
-	recs = NULL;
-	active = free_slots = NULL;
 	capacity = active_count = free_count = next_slot = 0;
 	reserved = 0;
 	pthread_mutex_unlock(&lock);
@@ -125,12 +131,7 @@ int soa_hot_init(unsigned threads)
 			pthread_mutex_unlock(&lock);
 			return KNOT_EOK;
 		}
-		release(base, stride * threads);
-		release(recs, cap * sizeof(slot_rec_t));
-		release(active, cap * sizeof(uint32_t));
-		release(free_slots, cap * sizeof(uint32_t));
-		recs = NULL;
-		active = free_slots = NULL;
+		release_pools(base, stride * threads, cap);
 	}
 	pthread_mutex_unlock(&lock);
 	return KNOT_ENOMEM;
