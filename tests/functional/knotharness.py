@@ -56,6 +56,15 @@ def merge_knotd_env(env, extra, own):
     return env
 
 
+def read_text(path):
+    """A file's text, '' if it cannot be read (not written yet, removed)."""
+    try:
+        with open(path) as f:
+            return f.read()
+    except OSError:
+        return ""
+
+
 STATS_RE = re.compile(r"^\[(?P<zone>[^\]]+)\] mod-soa\.(?P<name>\S+) = (?P<value>\d+)$")
 
 
@@ -236,18 +245,10 @@ class Knotd:
         return self.proc is not None and self.proc.poll() is None
 
     def stderr_text(self):
-        try:
-            with open(os.path.join(self.dir, "knotd.stderr")) as f:
-                return f.read()
-        except OSError:
-            return ""
+        return read_text(os.path.join(self.dir, "knotd.stderr"))
 
     def log_text(self):
-        try:
-            with open(self.log) as f:
-                return f.read()
-        except OSError:
-            return ""
+        return read_text(self.log)
 
     # Control socket.
 

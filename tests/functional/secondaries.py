@@ -23,7 +23,7 @@ import dns.query
 import dns.rcode
 import dns.rdatatype
 
-from knotharness import Knotd, free_port, remote_conf
+from knotharness import Knotd, free_port, read_text, remote_conf
 
 NAMED = os.environ.get("NAMED", "/usr/sbin/named")
 NSD = os.environ.get("NSD", "/usr/sbin/nsd")
@@ -129,18 +129,10 @@ class Secondary:
     # Logs.
 
     def stderr_text(self):
-        try:
-            with open(os.path.join(self.dir, f"{self.kind}.stderr")) as f:
-                return f.read()
-        except OSError:
-            return ""
+        return read_text(os.path.join(self.dir, f"{self.kind}.stderr"))
 
     def log_text(self):
-        try:
-            with open(self.log) as f:
-                return f.read()
-        except OSError:
-            return ""
+        return read_text(self.log)
 
     def log_lines(self, pattern):
         """Log lines matching a regular expression (case-insensitive)."""
