@@ -1,55 +1,100 @@
-# mod-soa: a query module for Knot DNS 3.2 (module ABI 400).
+# mod-soa: a query module for Knot DNS 3.2 to 3.5 (module ABI 400, 500, 600).
 #
-#   make                build build/soa.so
+#   make                build build/soa.so against the system's knotd
+#   make KNOT_PREFIX=P BUILD=D
+#                       build D/soa.so against the knotd installed under P
+#   make knot KNOT_VERSION=3.5.6
+#                       build that knotd from $(KNOT_SRC) into $(KNOT_CACHE)/3.5.6
 #   make install        install soa.so into knotd's module directory (DESTDIR honoured)
+#   make deb            a Debian package for the system's knotd
 #   make deps           install the Debian packages needed to build, run and test
 #   make demo           build, run knotd on loopback with a sample zone, show the effect
-#   make check          all tests: unit, functional (real knotd), docs, and the
-#                       CI-sized sanitizer and fuzzing smokes
+#   make check          all tests: unit, functional (real knotd, every Knot series,
+#                       see check-matrix), docs, and the CI-sized sanitizer and
+#                       fuzzing smokes
+#   make check-matrix   the functional suite against each Knot series
 #   make check-asan     the whole functional suite against an ASan+UBSan build
 #   make fuzz           each libFuzzer target FUZZ_SECONDS (60) seconds
 #   make bench          benchmarks (see docs/performance.md)
 
-PKGS        := knotd libknot libdnssec liburcu lmdb
+PKGS        := knotd libknot libdnssec liburcu lmdb libsystemd
 DEB_PKGS    := build-essential pkg-config knot libknot-dev liburcu-dev liblmdb-dev \
-               knot-dnsutils python3 python3-pytest python3-dnspython faketime \
-               python3-cryptography dnsperf bind9 nsd lmdb-utils valgrind \
-               clang libclang-rt-14-dev
+               libsystemd-dev knot-dnsutils python3 python3-pytest python3-dnspython \
+               faketime python3-cryptography dnsperf bind9 nsd lmdb-utils valgrind \
+               clang libclang-rt-14-dev dbus-daemon prometheus \
+               autoconf automake libtool libedit-dev libgnutls28-dev \
+               dpkg-dev fakeroot
 PYTHON      ?= /usr/bin/python3
+VERSION     := 1.1.0
+
+# Which knotd to build against. Without KNOT_PREFIX: the system's (Debian's
+# knot and libknot-dev). With it: the one installed under that prefix, found
+# through its pkg-config files; the module then runs in that knotd only
+# (docs/mod-soa.rst, "Knot DNS versions").
+KNOT_PREFIX ?=
+# Knot sources (knot-X.Y.Z.tar.xz) for make knot, and where the builds are
+# kept: outside the checkout, so a clean clone (CI) reuses them.
+KNOT_SRC    ?= $(abspath $(CURDIR)/../shared/knot)
+KNOT_CACHE  ?= $(HOME)/.cache/mod-soa/knot
+# The series the matrix tests besides the system's 3.2 (the last release of each).
+KNOT_SERIES := 3.3.10 3.4.10 3.5.6
+
+ifneq ($(KNOT_PREFIX),)
+ifeq ($(wildcard $(KNOT_PREFIX)/lib/pkgconfig/knotd.pc),)
+$(error KNOT_PREFIX=$(KNOT_PREFIX) has no lib/pkgconfig/knotd.pc, so it is not a Knot DNS \
+installation to build against (make knot KNOT_VERSION=X.Y.Z builds one into $(KNOT_CACHE)))
+endif
+# (make 4.3's $(shell) does not see exported variables: set it per call.)
+PKG_CONFIG  := PKG_CONFIG_PATH=$(KNOT_PREFIX)/lib/pkgconfig pkg-config
+KNOT_RPATH  := -Wl,-rpath,$(KNOT_PREFIX)/lib
+else
+PKG_CONFIG  := pkg-config
+endif
 
 CC          ?= gcc
-BUILD       := build
+BUILD       ?= build
 CFLAGS      ?= -O2 -g
 WARN        := -Wall -Wextra -Wshadow -Wstrict-prototypes -Werror=format-security \
                -Werror=implicit
-PKG_CFLAGS   = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS     = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
-MODULE_DIR   = $(shell pkg-config --variable=module_instdir knotd 2>/dev/null)
+PKG_CFLAGS   = $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS     = $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
+MODULE_DIR   = $(shell $(PKG_CONFIG) --variable=module_instdir knotd 2>/dev/null)
+# The version of the knotd headers, checked against the running knotd at load.
+KNOT_BUILT   = $(shell $(PKG_CONFIG) --modversion knotd 2>/dev/null)
 ALL_CFLAGS   = -std=gnu11 -fPIC -fvisibility=hidden -D_LGPL_SOURCE $(WARN) -Iinclude \
-               $(PKG_CFLAGS) $(CFLAGS)
+               -DSOA_KNOT_BUILT='"$(KNOT_BUILT)"' $(PKG_CFLAGS) $(CFLAGS)
 
 # Pure core: no knotd symbols, unit-tested on its own.
 CORE_SRC    := module/serial.c module/ttl.c module/lint.c module/wire.c module/state.c \
-               module/notify.c
+               module/notify.c module/series.c
 GLUE_SRC    := module/soa.c module/snap.c module/query.c module/xfr.c module/metrics.c \
-               module/counters.c module/service.c module/remotes.c
+               module/counters.c module/service.c module/remotes.c module/knotd_compat.c
 CORE_OBJ    := $(CORE_SRC:module/%.c=$(BUILD)/%.o)
 GLUE_OBJ    := $(GLUE_SRC:module/%.c=$(BUILD)/%.o)
 HEADERS     := $(wildcard include/soa/*.h)
 
-UNIT_TESTS  := serial ttl lint wire state notify
+UNIT_TESTS  := serial ttl lint wire state notify series
 UNIT_BIN    := $(UNIT_TESTS:%=$(BUILD)/tests/test_%)
 
 .PHONY: all install deps demo check check-unit check-functional check-docs bench clean \
+        knot check-matrix deb FORCE \
         fuzz fuzz-smoke
 
 all: $(BUILD)/soa.so
 
-$(BUILD)/%.o: module/%.c $(HEADERS) | $(BUILD)
+$(BUILD)/%.o: module/%.c $(HEADERS) $(BUILD)/knot-built | $(BUILD)
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
+# Which knotd the objects in $(BUILD) were made for: another one rebuilds them.
+$(BUILD)/knot-built: FORCE | $(BUILD)
+	@echo "$(KNOT_BUILT) $(KNOT_PREFIX)" | cmp -s - $@ || echo "$(KNOT_BUILT) $(KNOT_PREFIX)" > $@
+
+FORCE:
+
 $(BUILD)/soa.so: $(CORE_OBJ) $(GLUE_OBJ)
-	$(CC) -shared -fvisibility=hidden $(CFLAGS) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
+	@if [ -z "$(KNOT_BUILT)" ]; then echo "no knotd.pc found by pkg-config: install \
+	libknot-dev (make deps) or set KNOT_PREFIX"; exit 1; fi
+	$(CC) -shared -fvisibility=hidden $(CFLAGS) $(LDFLAGS) $(KNOT_RPATH) -o $@ $^ $(PKG_LIBS)
 	@# Only knotd_mod_api may be exported (knotd dlsym()s it).
 	@exported=$$(nm -D --defined-only $@ | awk '$$2 ~ /[TDBR]/ {print $$3}' | sort -u); \
 	if [ "$$exported" != "knotd_mod_api" ]; then \
@@ -65,6 +110,13 @@ install: $(BUILD)/soa.so
 	install -d $(DESTDIR)$(MODULE_DIR)
 	install -m 0644 $(BUILD)/soa.so $(DESTDIR)$(MODULE_DIR)/soa.so
 
+# knot-module-soa_$(VERSION)-1_ARCH.deb into DEB_DIR (default: here), for the
+# system's knotd (Debian's knot package), like Debian's knot-module-dnstap.
+deb: all
+	@if [ -n "$(KNOT_PREFIX)" ]; then echo "make deb packages the module for the \
+	system's knot package: run it without KNOT_PREFIX"; exit 1; fi
+	sh pkg/deb/build-deb.sh $(BUILD)/soa.so $(VERSION) $(MODULE_DIR) $(or $(DEB_DIR),$(CURDIR))
+
 deps:
 	@missing=""; for p in $(DEB_PKGS); do \
 		dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || \
@@ -77,7 +129,7 @@ deps:
 demo: deps all
 	$(PYTHON) demo/demo.py
 
-check: deps check-unit check-functional check-docs check-asan-smoke fuzz-smoke
+check: deps check-unit check-matrix check-docs check-asan-smoke fuzz-smoke
 
 check-unit: $(UNIT_BIN)
 	@for t in $(UNIT_BIN); do echo "== $$t"; $$t || exit 1; done
@@ -88,11 +140,36 @@ check-functional: all
 check-docs:
 	$(PYTHON) tests/check_docs.py
 
-bench: deps all
-	$(MAKE) -C bench
+# --- Knot DNS series (docs/mod-soa.rst, "Knot DNS versions") -----------------
+# make knot KNOT_VERSION=X.Y.Z     build that knotd into $(KNOT_CACHE)/X.Y.Z once
+# make check-matrix                the functional suite on the system's knotd and
+#                                  on each of $(KNOT_SERIES), each with a module
+#                                  built against it (build-X.Y.Z/)
+# make check-series-X.Y.Z          one of them
+
+knot:
+	@if [ -z "$(KNOT_VERSION)" ]; then echo "usage: make knot KNOT_VERSION=X.Y.Z"; exit 1; fi
+	sh tests/matrix/build-knot.sh $(KNOT_VERSION) $(KNOT_SRC) $(KNOT_CACHE)/$(KNOT_VERSION)
+
+check-matrix: check-functional $(KNOT_SERIES:%=check-series-%)
+
+# Series that share a module ABI: each one's tests load the other's build
+# too, which knotd must refuse (tests/functional/test_compat.py).
+SAME_ABI_3.4.10 := 3.5.6
+SAME_ABI_3.5.6  := 3.4.10
+
+series-build-%:
+	$(MAKE) --no-print-directory knot KNOT_VERSION=$*
+	$(MAKE) --no-print-directory KNOT_PREFIX=$(KNOT_CACHE)/$* BUILD=build-$* all
+
+check-series-%: series-build-%
+	$(if $(SAME_ABI_$*),$(MAKE) --no-print-directory series-build-$(SAME_ABI_$*))
+	SOA_KNOT_PREFIX=$(KNOT_CACHE)/$* SOA_MODULE=$(CURDIR)/build-$*/soa.so \
+		$(if $(SAME_ABI_$*),SOA_MODULE_SAME_ABI=$(CURDIR)/build-$(SAME_ABI_$*)/soa.so) \
+		$(PYTHON) -m pytest -q tests/functional $(PYTEST_ARGS)
 
 clean:
-	rm -rf $(BUILD)
+	rm -rf $(BUILD) $(KNOT_SERIES:%=build-%)
 
 # --- Fuzzing (docs/reliability.md, "Fuzzing") ---------------------------------
 fuzz: deps

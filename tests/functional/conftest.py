@@ -10,7 +10,7 @@ import pytest
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from knotharness import MODULE, Knotd, soa_zone  # noqa: E402
-from knotharness import KNOTD_EXTRA_ENV  # noqa: E402
+from knotharness import KNOTD, KNOTD_EXTRA_ENV, KNOT_VERSION, module_dir  # noqa: E402
 
 # Sanitizers (make check-asan): the module under test is built with ASan and
 # UBSan, knotd gets the runtime preloaded through SOA_KNOTD_ENV, every report
@@ -35,6 +35,8 @@ SKIP_UNDER_ASAN = {
     "test_install.py::test_install_honours_destdir":
         "compares make install's build/soa.so with SOA_MODULE, the sanitized build "
         "(make check runs it on the normal build)",
+    "test_deb.py::test_deb_installs_autoloads_and_removes":
+        "make deb packages the normal build (make check runs it there)",
     "test_install.py::test_only_the_api_symbol_is_exported":
         "ASan exports its ODR indicator __odr_asan.knotd_mod_api next to knotd_mod_api "
         "(make check runs it on the normal build)",
@@ -71,14 +73,40 @@ def pytest_sessionstart(session):
                                     "the preload and needs ASAN_OPTIONS=verify_asan_link_order=0;"
                                     " run make check-asan")
     # An installed copy would be auto-loaded next to the one the tests declare.
-    instdir = subprocess.run(["pkg-config", "--variable=module_instdir", "knotd"],
-                             capture_output=True, text=True).stdout.strip()
+    instdir = module_dir()
     if instdir and os.path.exists(os.path.join(instdir, "soa.so")):
         raise pytest.UsageError(f"{instdir}/soa.so is installed: knotd would load it "
                                 "twice; remove it to run the tests")
 
 
+def pytest_report_header(config):
+    return f"knotd {'.'.join(map(str, KNOT_VERSION))} ({KNOTD}), module {MODULE}"
+
+
+def pytest_configure(config):
+    config.addinivalue_line(
+        "markers", "series(low, high): the test describes knotd releases from low up to, "
+        "not including, high (version tuples, either None); it is skipped on others")
+
+
+def series_skip(item):
+    """The reason to skip a series-marked test on the knotd under test, or None."""
+    mark = item.get_closest_marker("series")
+    if mark is None:
+        return None
+    low, high = (list(mark.args) + [None, None])[:2]
+    if (low is None or KNOT_VERSION >= low) and (high is None or KNOT_VERSION < high):
+        return None
+    return (f"describes knotd {'.'.join(map(str, low)) if low else 'any'} to "
+            f"{'.'.join(map(str, high)) if high else 'now'}, this is "
+            f"{'.'.join(map(str, KNOT_VERSION))}")
+
+
 def pytest_collection_modifyitems(config, items):
+    for item in items:
+        reason = series_skip(item)
+        if reason is not None:
+            item.add_marker(pytest.mark.skip(reason=reason))
     if not SANITIZED:
         return
     for item in items:

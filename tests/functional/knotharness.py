@@ -21,8 +21,32 @@ import dns.tsigkeyring
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 MODULE = os.environ.get("SOA_MODULE", os.path.join(ROOT, "build", "soa.so"))
-KNOTD = os.environ.get("KNOTD", "/usr/sbin/knotd")
-KNOTC = os.environ.get("KNOTC", "/usr/sbin/knotc")
+# The Knot series under test: the system's knotd, or one installed under
+# SOA_KNOT_PREFIX (make check-series-X.Y.Z). KNOTD/KNOTC override either.
+KNOT_PREFIX = os.environ.get("SOA_KNOT_PREFIX", "")
+KNOTD = os.environ.get("KNOTD", os.path.join(KNOT_PREFIX or "/usr", "sbin", "knotd"))
+KNOTC = os.environ.get("KNOTC", os.path.join(KNOT_PREFIX or "/usr", "sbin", "knotc"))
+
+
+def knot_version(knotd=KNOTD):
+    """The version of a knotd binary as a tuple, e.g. (3, 5, 6)."""
+    out = subprocess.run([knotd, "-V"], capture_output=True, text=True).stdout
+    m = re.search(r"(\d+)\.(\d+)\.(\d+)", out)
+    if not m:
+        raise RuntimeError(f"cannot read the version of {knotd}: {out!r}")
+    return tuple(int(x) for x in m.groups())
+
+
+KNOT_VERSION = knot_version()
+
+
+def module_dir():
+    """Where this knotd auto-loads modules from (its knotd.pc's module_instdir)."""
+    env = dict(os.environ)
+    if KNOT_PREFIX:
+        env["PKG_CONFIG_PATH"] = os.path.join(KNOT_PREFIX, "lib", "pkgconfig")
+    return subprocess.run(["pkg-config", "--variable=module_instdir", "knotd"],
+                          capture_output=True, text=True, env=env).stdout.strip()
 
 
 def knotd_extra_env(text=None):
@@ -96,7 +120,7 @@ class Knotd:
     def __init__(self, workdir, zones, mod_conf=None, extra_conf="", zone_conf="",
                  port=None, env=None, module=True, workers=2, zone_extra=None,
                  storage=None, prefix_cmd=None, tsig_keys=None, acl_conf=None,
-                 template_extra=None, log_level="info"):
+                 template_extra=None, log_level="info", server_extra=None):
         self.dir = workdir
         self.zones = dict(zones)                  # name -> zone file text
         self.mod_conf = mod_conf or {}
@@ -112,6 +136,7 @@ class Knotd:
         self.tsig_keys = tsig_keys or {}          # name -> (algorithm, base64 secret)
         self.acl_conf = acl_conf
         self.template_extra = template_extra or []  # lines for the default template
+        self.server_extra = server_extra or []      # lines for the server section
         self.log_level = log_level
         self.proc = None
         self.storage = storage or os.path.join(self.dir, "db")
@@ -135,6 +160,9 @@ class Knotd:
             f"    udp-workers: {self.workers}",
             f"    tcp-workers: {self.workers}",
             "    background-workers: 1",
+        ]
+        lines += [f"    {line}" for line in self.server_extra]
+        lines += [
             "database:",
             f'    storage: "{self.storage}"',
             "log:",

@@ -89,15 +89,29 @@ def test_negative_ttl_min_above_default_max(tmp_path):
     assert rc != 0 and "negative-ttl-min must not exceed negative-ttl-max" in out
 
 
-def test_global_scope_refused(knot):
+def global_module_knotd(knot):
+    return knot(module=False, extra_conf='module:\n  - id: mod-soa\n    file: "%s"' % MODULE,
+                template_extra=["global-module: mod-soa"])
+
+
+@pytest.mark.series(None, (3, 5))
+def test_global_scope_refused_before_3_5(knot):
     """In-hooks run only for zone modules: mod-soa is zone-scoped, and knotd
     refuses it as a global module when it starts (conf-check does not check
-    module scope)."""
-    k = knot(module=False, extra_conf='module:\n  - id: mod-soa\n    file: "%s"' % MODULE,
-             template_extra=["global-module: mod-soa"])
+    module scope); before 3.5 knotd serves the zones without it."""
+    k = global_module_knotd(knot)
     k.start()
     assert "module 'mod-soa', out of scope" in k.log_text()
     assert k.query("nx.example.test.", "A").authority[0].ttl == 300
+
+
+@pytest.mark.series((3, 5), None)
+def test_global_scope_refused_from_3_5(knot):
+    """From 3.5 a global module that fails to activate stops knotd at start."""
+    k = global_module_knotd(knot)
+    with pytest.raises(RuntimeError, match="out of scope"):
+        k.start(timeout=10)
+    assert k.returncode != 0
 
 
 def test_bare_module_reference(tmp_path):

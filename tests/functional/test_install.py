@@ -7,14 +7,15 @@ import subprocess
 
 import pytest
 
-from knotharness import MODULE, ROOT
+from knotharness import KNOT_PREFIX, MODULE, ROOT, module_dir
 
-MODULE_DIR = subprocess.run(["pkg-config", "--variable=module_instdir", "knotd"],
-                            capture_output=True, text=True).stdout.strip()
+MODULE_DIR = module_dir()
 
 
 def test_install_honours_destdir(tmp_path):
-    r = subprocess.run(["make", "-s", "-C", ROOT, "install", f"DESTDIR={tmp_path}"],
+    # The same build as the module under test: the series' prefix and build directory.
+    series = [f"KNOT_PREFIX={KNOT_PREFIX}", f"BUILD={os.path.dirname(MODULE)}"] if KNOT_PREFIX else []
+    r = subprocess.run(["make", "-s", "-C", ROOT, "install", f"DESTDIR={tmp_path}"] + series,
                        capture_output=True, text=True)
     assert r.returncode == 0, r.stdout + r.stderr
     target = tmp_path / MODULE_DIR.lstrip("/") / "soa.so"
@@ -36,6 +37,12 @@ def test_autoload_without_module_section(knot):
     installed = os.path.join(MODULE_DIR, "soa.so")
     if os.path.exists(installed):
         pytest.skip(f"{installed} already exists")
+    # Directories this test creates go again afterwards.
+    made = []
+    d = MODULE_DIR
+    while not os.path.isdir(d):
+        made.append(d)
+        d = os.path.dirname(d)
     os.makedirs(MODULE_DIR, exist_ok=True)
     shutil.copyfile(MODULE, installed)
     try:
@@ -48,3 +55,5 @@ def test_autoload_without_module_section(knot):
         k.stop()
     finally:
         os.unlink(installed)
+        for d in made:
+            os.rmdir(d)

@@ -62,14 +62,27 @@ def test_exact_counts_after_known_sequence(knot):
     }, d
 
 
-def test_counters_unforced_output(knot):
-    """Single counters always show; zero multi-counter entries are hidden
-    (knotc behaviour), forced output shows them."""
+@pytest.mark.series(None, (3, 4))
+def test_counters_unforced_output_before_3_4(knot):
+    """knotc before 3.4: single counters always show; zero entries of indexed
+    counters are hidden, forced output shows them."""
     k = knot(mod_conf={"serial-format": "keep"}).start()
     plain = k.stats(Z, force=False)
     assert "soa-answer" in plain and "floor-raised" in plain
     assert "negative[nxdomain]" not in plain
     assert "negative[nxdomain]" in k.stats(Z, force=True)
+
+
+@pytest.mark.series((3, 4), None)
+def test_counters_unforced_output_from_3_4(knot):
+    """knotc from 3.4: every zero value is hidden unless forced."""
+    k = knot(mod_conf={"serial-format": "keep"}).start()
+    k.query(Z, "SOA")                     # start() queried the SOA too
+    plain = k.stats(Z, force=False)
+    assert plain["soa-answer"] >= 1
+    assert "floor-raised" not in plain and "negative[nxdomain]" not in plain
+    forced = k.stats(Z, force=True)
+    assert forced["floor-raised"] == 0 and forced["negative[nxdomain]"] == 0
 
 
 @pytest.mark.parametrize("workers", [1, 4, 8])
