@@ -51,9 +51,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <libdnssec/random.h>
-
 #include "soa/ctx.h"
+#include "soa/knotd_compat.h"
 #include "soa/metrics.h"
 #include "soa/notify.h"
 #include "soa/service.h"

@@ -29,6 +29,7 @@
 #include "soa/conf.h"
 #include "soa/ctx.h"
 #include "soa/metrics.h"
+#include "soa/knotd_compat.h"
 #include "soa/service.h"
 
 static const knot_lookup_t serial_formats[] = {
@@ -86,44 +87,6 @@ int soa_conf_check(knotd_conf_check_args_t *args)
 	}
 
 	return KNOT_EOK;
-}
-
-/*! \brief Option value of ACL action "transfer" in knotd 3.2's schema (acl_actions). */
-#define ACL_TRANSFER   2
-/*! \brief Highest ACL action value knotd 3.2 knows ("update"). */
-#define ACL_ACTION_MAX 3
-
-#define C_ACL    ((const yp_name_t *)"\x03""acl")
-#define C_ACTION ((const yp_name_t *)"\x06""action")
-#define C_DENY   ((const yp_name_t *)"\x04""deny")
-
-/*!
- * \brief False only if no ACL rule of the zone can allow a transfer: then the
- *        transfer hooks would only cost every query.
- *
- * Any rule this code does not fully understand counts as allowing transfers.
- */
-static bool zone_may_transfer(knotd_mod_t *mod)
-{
-	knotd_conf_t acls = knotd_conf_zone(mod, C_ACL, knotd_mod_zone(mod));
-	bool may = false;
-	for (size_t i = 0; i < acls.count && !may; i++) {
-		knotd_conf_t id = { .single = acls.multi[i] };
-		if (knotd_conf(mod, C_ACL, C_DENY, &id).single.boolean) {
-			continue;
-		}
-		knotd_conf_t act = knotd_conf(mod, C_ACL, C_ACTION, &id);
-		if (act.count == 0) {
-			may = (act.single.option == ACL_TRANSFER || act.single.option > ACL_ACTION_MAX);
-		}
-		for (size_t j = 0; j < act.count; j++) {
-			unsigned opt = act.multi[j].option;
-			may = may || opt == ACL_TRANSFER || opt > ACL_ACTION_MAX;
-		}
-		knotd_conf_free(&act);
-	}
-	knotd_conf_free(&acls);
-	return may;
 }
 
 /*! \brief Live instances; the last unload waits for pending RCU callbacks. */
@@ -198,6 +161,12 @@ static void ctx_free(soa_ctx_t *ctx)
 
 int soa_load(knotd_mod_t *mod)
 {
+	// A binary is good for the Knot series it was built against only.
+	int ret = soa_knotd_check_series(mod);
+	if (ret != KNOT_EOK) {
+		return ret;
+	}
+
 	soa_ctx_t *ctx = calloc(1, sizeof(*ctx));
 	if (ctx == NULL) {
 		return KNOT_ENOMEM;
@@ -228,7 +197,7 @@ int soa_load(knotd_mod_t *mod)
 
 	soa_record_t rec;
 	bool have_rec = false;
-	int ret = soa_metrics_register(mod, ctx->date);
+	ret = soa_metrics_register(mod, ctx->date);
 	if (ret != KNOT_EOK) {
 		ctx_free(ctx);
 		return ret;
@@ -293,7 +262,7 @@ int soa_load(knotd_mod_t *mod)
 	}
 
 	// Transfers need the BEGIN and END hooks, which every query pays for.
-	if (ctx->date && zone_may_transfer(mod)) {
+	if (ctx->date && soa_knotd_zone_may_transfer(mod)) {
 		(void)knotd_mod_hook(mod, KNOTD_STAGE_BEGIN, soa_xfr_begin);
 		(void)knotd_mod_hook(mod, KNOTD_STAGE_END, soa_xfr_end);
 	} else if (ctx->date) {
@@ -326,6 +295,8 @@ void soa_unload(knotd_mod_t *mod)
 	}
 	soa_hot_detach(&ctx->hot);
 	ctx_free(ctx);
+	// knotd 3.5.4+ may call unload() again after a failed reload.
+	knotd_mod_ctx_set(mod, NULL);
 	if (date) {
 		soa_xfr_deinit();
 	}
@@ -342,5 +313,5 @@ void soa_unload(knotd_mod_t *mod)
 	}
 }
 
-KNOTD_MOD_API(soa, KNOTD_MOD_FLAG_SCOPE_ZONE | KNOTD_MOD_FLAG_OPT_CONF,
-              soa_load, soa_unload, soa_conf, soa_conf_check);
+SOA_KNOTD_MOD_API(soa, KNOTD_MOD_FLAG_SCOPE_ZONE | KNOTD_MOD_FLAG_OPT_CONF,
+                  soa_load, soa_unload, soa_conf, soa_conf_check);

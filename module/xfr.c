@@ -35,9 +35,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <libdnssec/tsig.h>
-
 #include "soa/ctx.h"
+#include "soa/knotd_compat.h"
 #include "soa/metrics.h"
 #include "soa/serial.h"
 #include "soa/wire.h"
