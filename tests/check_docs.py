@@ -62,6 +62,12 @@ def main():
         if f"``{name}``" not in doc:
             errors.append(f"counter {name}: not documented as ``{name}``")
 
+    # Series pitfalls operators must find on the page (issue: every Knot series).
+    for needle in ("Knot DNS versions", "3.5.2", "conf-commit", "3.2.10", "KNOT_PREFIX",
+                   "make deb"):
+        if needle not in doc:
+            errors.append(f"'{needle}' is not on the page (Knot DNS versions section)")
+
     readme = read("README.md")
     for cmd in ("make demo", "make check"):
         if cmd not in readme:
