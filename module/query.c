@@ -74,11 +74,12 @@ static knotd_in_state_t negative(knotd_in_state_t state, knot_pkt_t *pkt,
 
 	// A message that does not parse as expected is left alone.
 	const uint32_t *serial = snap->rewrite ? &snap->published : NULL;
-	int ret = lone ? soa_wire_soa_at(pkt, sec->pos, &snap->neg_ttl, serial) : 0;
-	if (ret == 0) {
-		ret = soa_wire_negative(pkt, snap->neg_ttl, serial);
+	int ret = lone ? soa_wire_soa_at(pkt, sec->pos, &snap->neg_ttl, serial) : KNOT_ENOENT;
+	if (ret == KNOT_ENOENT) {
+		unsigned written;
+		ret = soa_wire_negative(pkt, snap->neg_ttl, serial, &written);
 	}
-	if (ret <= 0) {
+	if (ret != KNOT_EOK) {
 		return state;
 	}
 
@@ -120,11 +121,15 @@ static const soa_snap_t *soa_answer(knot_pkt_t *pkt, knotd_qdata_t *qdata,
 	bool self = soa_service_is_self(knotd_qdata_remote_addr(qdata));
 	soa_hot_t rw = snap->soa_rw_cell;
 	if (snap->rewrite) {
-		int ret = soa_wire_lone_soa(pkt, KNOT_ANSWER, NULL, &snap->published);
-		if (ret == 0) {
-			ret = soa_wire_answer_serial(pkt, snap->real, snap->published);
+		const knot_pktsection_t *sec = &pkt->sections[KNOT_ANSWER];
+		int ret = (sec->count == 1) ?
+		          soa_wire_soa_at(pkt, soa - pkt->rr, NULL, &snap->published) : KNOT_ENOENT;
+		if (ret == KNOT_ENOENT) {
+			unsigned written;
+			ret = soa_wire_answer_serial(pkt, snap->real, snap->published, &written);
+			ret = (ret == KNOT_EOK && written == 0) ? KNOT_ENOENT : ret;
 		}
-		if (ret <= 0) {
+		if (ret != KNOT_EOK) {
 			rw = SOA_HOT_SINK;
 		}
 	}
@@ -193,7 +198,8 @@ knotd_in_state_t soa_query_floor_hook(knotd_in_state_t state, knot_pkt_t *pkt,
 	}
 
 	// RFC 1035 §3.3.13: MINIMUM bounds every TTL exported with any RR.
-	if (soa_wire_floor(pkt, snap->minimum) > 0) {
+	unsigned raised;
+	if (soa_wire_floor(pkt, snap->minimum, &raised) == KNOT_EOK && raised > 0) {
 		unsigned tid = qdata->params->thread_id;
 		soa_hot_cells_t *c = soa_hot_cells(&ctx->hot, tid);
 		soa_hot_count(&ctx->hot, c, tid, SOA_HOT_FLOOR_RAISED);

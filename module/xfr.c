@@ -371,18 +371,20 @@ static knotd_state_t xfr_end(knotd_state_t state, knot_pkt_t *pkt,
 	// Journal IXFR carries older versions; everything else only the current one.
 	bool journal = qdata->type == KNOTD_QUERY_TYPE_IXFR &&
 	               qdata->params->proto != KNOTD_QUERY_PROTO_UDP;
+	unsigned mapped;
+	bool changed;
 	int ret = soa_wire_xfr_edit(pkt, journal ? map_history : map_current, &mc,
-	                            signed_msg ? &tsig : NULL);
-	if (ret == KNOT_ENOENT) {
+	                            signed_msg ? &tsig : NULL, &mapped, &changed);
+	if (ret == KNOT_ENOENT && !changed) {
 		return history_gap(ctx, qdata, &mc, slot);
-	} else if (soa_wire_xfr_edit_broken(ret)) {
+	} else if (ret != KNOT_EOK && changed) {
 		knotd_mod_log(mod, LOG_ERR, "failed to sign transfer message (%s)",
 		              knot_strerror(ret));
 		qdata->rcode = KNOT_RCODE_SERVFAIL;
 		return KNOTD_STATE_FAIL;
-	} else if (ret > 0) {
+	} else if (ret == KNOT_EOK && mapped > 0) {
 		soa_count_n(mod, qdata, SOA_CTR_SERIAL_REWRITE,
-		            qdata->type == KNOTD_QUERY_TYPE_AXFR ? SOA_RW_AXFR : SOA_RW_IXFR, ret);
+		            qdata->type == KNOTD_QUERY_TYPE_AXFR ? SOA_RW_AXFR : SOA_RW_IXFR, mapped);
 		if (signed_msg) {
 			soa_count(mod, qdata, SOA_CTR_TRANSFER, SOA_XFR_TSIG_RESIGNED);
 		}

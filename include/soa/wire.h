@@ -17,12 +17,19 @@
  * \file
  *
  * \brief Bounded in-place edits of a DNS message: RR TTLs and SOA serials.
+ *        Pure: libknot only.
  *
- * Every function reads and writes only inside [0, size) of the wire and
- * changes no lengths, so compression pointers stay valid. Functions taking
- * a knot_pkt_t use its RR metadata (rr_info[].pos, rr[].type, rr[].rrs.count)
- * only to find RRs; the RDATA the metadata points to is zone data shared
- * between threads and is never written.
+ * Every edit reads and writes only inside [0, size) of the wire and changes
+ * no lengths, so compression pointers stay valid. Edits of a knot_pkt_t use
+ * its RR metadata (rr_info[].pos, rr[].type, rr[].rrs.count) only to find
+ * RRs; the RDATA the metadata points to is zone data shared between threads
+ * and is never written.
+ *
+ * One walker (soa_wire_edit()) runs every edit in two passes: the first
+ * locates every RR of the sections with a bounded cursor and asks the
+ * operation which to write, the second writes. So an edit either writes
+ * everything it selected or, if anything is out of bounds or malformed,
+ * nothing. Functions return KNOT_E* codes; counts are out-parameters.
  */
 
 #pragma once
@@ -40,6 +47,10 @@
 /*! \brief Smallest SOA RDATA: two root names and the tail. */
 #define SOA_WIRE_SOA_MIN (2 + SOA_WIRE_SOA_TAIL)
 
+/*! \brief RRs an edit remembers from its first pass; an edit writing more
+ *         walks the section again to write (and asks its visitor again). */
+#define SOA_WIRE_EDITS_MAX 32
+
 /*! \brief Location of one RR in a wire. */
 typedef struct {
 	size_t hdr;     /*!< Offset of TYPE (just past the owner name). */
@@ -49,33 +60,35 @@ typedef struct {
 } soa_wire_rr_t;
 
 /*!
- * \brief Fills rr from the fixed header at hdr (TYPE, CLASS, TTL, RDLENGTH),
- *        checking that header and RDATA fit in the message.
+ * \brief A bounded cursor over a message with a sticky error (wire_ctx
+ *        semantics): the first read outside the message sets error, and
+ *        every later call does nothing; check error once at the end.
  */
-static inline int soa_wire_rr_from_hdr(const uint8_t *wire, size_t size, size_t hdr,
-                                       soa_wire_rr_t *rr)
+typedef struct {
+	const uint8_t *wire;
+	size_t size;
+	size_t pos;
+	bool in_place;  /*!< Names are not checked, only skipped: for a pass over RRs a
+	                     first pass validated (earlier writes may have changed bytes
+	                     a later name is compressed through, never lengths). */
+	int error;      /*!< KNOT_EOK, or KNOT_EMALF once anything did not fit. */
+} soa_wire_cursor_t;
+
+/*! \brief Starts a cursor at pos. */
+static inline soa_wire_cursor_t soa_wire_cursor(const uint8_t *wire, size_t size, size_t pos)
 {
-	if (hdr + SOA_WIRE_RR_HDR > size) {
-		return KNOT_EMALF;
-	}
-	uint16_t rdlen = knot_wire_read_u16(wire + hdr + 8);
-	if (hdr + SOA_WIRE_RR_HDR + rdlen > size) {
-		return KNOT_EMALF;
-	}
-	rr->hdr = hdr;
-	rr->end = hdr + SOA_WIRE_RR_HDR + rdlen;
-	rr->type = knot_wire_read_u16(wire + hdr);
-	rr->rdlen = rdlen;
-	return KNOT_EOK;
+	soa_wire_cursor_t c = { wire, size, pos, false, pos < size ? KNOT_EOK : KNOT_EMALF };
+	return c;
 }
 
 /*!
+ * \brief Locates the RR at the cursor (owner, fixed header and RDATA all in
+ *        the message) and moves past it. Does nothing once c->error is set.
+ */
+void soa_wire_next_rr(soa_wire_cursor_t *c, soa_wire_rr_t *rr);
+
+/*!
  * \brief Locates the RR starting at pos.
- *
- * \param wire  Message.
- * \param size  Message size.
- * \param pos   Offset of the RR's owner name.
- * \param rr    Output location.
  *
  * \retval KNOT_EOK    The whole RR lies within the message.
  * \retval KNOT_EMALF  It does not, or the owner name is invalid.
@@ -83,23 +96,9 @@ static inline int soa_wire_rr_from_hdr(const uint8_t *wire, size_t size, size_t 
 static inline int soa_wire_rr_at(const uint8_t *wire, size_t size, size_t pos,
                                  soa_wire_rr_t *rr)
 {
-	if (pos >= size) {
-		return KNOT_EMALF;
-	}
-
-	// Owner: a lone compression pointer is the common case.
-	size_t owner_len;
-	if ((wire[pos] & 0xC0) == 0xC0) {
-		owner_len = 2;
-	} else {
-		int ret = knot_dname_wire_check(wire + pos, wire + size, wire);
-		if (ret <= 0) {
-			return KNOT_EMALF;
-		}
-		owner_len = ret;
-	}
-
-	return soa_wire_rr_from_hdr(wire, size, pos + owner_len, rr);
+	soa_wire_cursor_t c = soa_wire_cursor(wire, size, pos);
+	soa_wire_next_rr(&c, rr);
+	return c.error;
 }
 
 /*! \brief Overwrites the TTL of a located RR. */
@@ -115,7 +114,8 @@ static inline uint32_t soa_wire_ttl(const uint8_t *wire, const soa_wire_rr_t *rr
 }
 
 /*!
- * \brief Reads the SERIAL of a located SOA RR.
+ * \brief Reads the SERIAL of a located SOA RR (MNAME and RNAME may be
+ *        compressed: it is counted from the end, RFC 1035 §3.3.13).
  *
  * \retval KNOT_EOK    *serial set.
  * \retval KNOT_EMALF  Not an SOA or RDATA too short.
@@ -130,29 +130,65 @@ int soa_wire_soa_serial(const uint8_t *wire, const soa_wire_rr_t *rr, uint32_t *
  */
 int soa_wire_set_soa_serial(uint8_t *wire, const soa_wire_rr_t *rr, uint32_t serial);
 
+/*! \brief An edit, as the walker's visitor. */
+typedef struct {
+	/*!
+	 * First pass: whether to write this RR, and the value to write.
+	 * \return 1 to write, 0 to skip, or a KNOT_E* error that stops the
+	 *         edit before anything is written.
+	 */
+	int (*select)(void *ctx, const uint8_t *wire, const soa_wire_rr_t *rr, uint32_t *value);
+	/*! Second pass: writes one selected RR. */
+	void (*write)(void *ctx, uint8_t *wire, const soa_wire_rr_t *rr, uint32_t value);
+} soa_wire_op_t;
+
 /*!
- * \brief Sets the TTL and/or serial of the single SOA RR of RRSet i, if its
- *        owner is a compression pointer (as knotd writes it).
+ * \brief Runs an edit over every RR of sections from..to (the walker).
  *
- * \param pkt     Response; RRSet i must be an SOA RRSet of one RR.
- * \param i       RRSet index.
+ * Each RRSet of n RRs is n consecutive wire RRs from rr_info[].pos on, and
+ * RRSets follow each other: metadata that goes back or beyond rrset_count
+ * (a message knotd did not build) is refused, so no RR is seen twice.
+ *
+ * \param pkt      Message.
+ * \param from     First section.
+ * \param to       Last section.
+ * \param op       The edit.
+ * \param ctx      Its context.
+ * \param written  Output: RRs written (0 on error).
+ *
+ * \return KNOT_EOK, KNOT_EMALF (metadata or wire out of bounds), or the
+ *         edit's error; with an error nothing is written.
+ */
+int soa_wire_edit(knot_pkt_t *pkt, knot_section_t from, knot_section_t to,
+                  const soa_wire_op_t *op, void *ctx, unsigned *written);
+
+/*!
+ * \brief The one shortcut: RRSet i is one SOA RR whose owner is a
+ *        compression pointer, as knotd writes the SOA of negative answers
+ *        and of SOA answers; the caller knows it is alone in its section.
+ *        Inline: @SHORTCUT_FIGURES@ (bench/hotpath.c).
+ *
+ * \param pkt     Response.
+ * \param i       RRSet index (< pkt->rrset_count).
  * \param ttl     TTL to write, NULL to keep.
  * \param serial  Serial to write, NULL to keep.
  *
- * \retval 1           Written.
- * \retval 0           The owner is not a pointer: use the general functions.
- * \retval KNOT_EMALF  Not an intact SOA RR inside the message: nothing written.
+ * \retval KNOT_EOK     Written.
+ * \retval KNOT_ENOENT  Not that shape: nothing written, use the edits below.
+ * \retval KNOT_EMALF   That shape but not intact: nothing written.
  */
-static inline int soa_wire_soa_at(knot_pkt_t *pkt, uint16_t i,
-                                  const uint32_t *ttl, const uint32_t *serial)
+static inline int soa_wire_soa_at(knot_pkt_t *pkt, uint16_t i, const uint32_t *ttl,
+                                  const uint32_t *serial)
 {
+	// rr_info[].pos is 16 bits: the sums below cannot wrap.
 	size_t pos = pkt->rr_info[i].pos;
 	uint8_t *wire = pkt->wire;
-	if (pos + 2 + SOA_WIRE_RR_HDR > pkt->size || (wire[pos] & 0xC0) != 0xC0) {
-		return 0;
+	if (pkt->rr[i].rrs.count != 1 || pos + 2 + SOA_WIRE_RR_HDR > pkt->size ||
+	    (wire[pos] & 0xC0) != 0xC0) {
+		return KNOT_ENOENT;
 	}
 	uint8_t *hdr = wire + pos + 2;
-	uint16_t rdlen = knot_wire_read_u16(hdr + 8);
+	size_t rdlen = knot_wire_read_u16(hdr + 8);
 	if (knot_wire_read_u16(hdr) != KNOT_RRTYPE_SOA || rdlen < SOA_WIRE_SOA_MIN ||
 	    pos + 2 + SOA_WIRE_RR_HDR + rdlen > pkt->size) {
 		return KNOT_EMALF;
@@ -163,72 +199,41 @@ static inline int soa_wire_soa_at(knot_pkt_t *pkt, uint16_t i,
 	if (serial != NULL) {
 		knot_wire_write_u32(hdr + SOA_WIRE_RR_HDR + rdlen - SOA_WIRE_SOA_TAIL, *serial);
 	}
-	return 1;
+	return KNOT_EOK;
 }
 
 /*!
- * \brief Fast path for the common shape: a section holding exactly one SOA
- *        RR with a compressed owner (what knotd writes without DNSSEC).
- *
- * \param pkt     Response.
- * \param sec_id  Section.
- * \param ttl     TTL to write, NULL to keep.
- * \param serial  Serial to write, NULL to keep.
- *
- * \retval 1           Written.
- * \retval 0           Not that shape: use the general function.
- * \retval KNOT_EMALF  That shape but not intact: nothing written.
- */
-static inline int soa_wire_lone_soa(knot_pkt_t *pkt, knot_section_t sec_id,
-                                    const uint32_t *ttl, const uint32_t *serial)
-{
-	const knot_pktsection_t *sec = &pkt->sections[sec_id];
-	uint16_t i = sec->pos;
-	if (sec->count != 1 || i >= pkt->rrset_count ||
-	    pkt->rr[i].type != KNOT_RRTYPE_SOA || pkt->rr[i].rrs.count != 1) {
-		return 0;
-	}
-	return soa_wire_soa_at(pkt, i, ttl, serial);
-}
-
-/*!
- * \brief Applies the negative-answer policy to the authority section.
+ * \brief Applies the negative-answer TTL to the authority section.
  *
  * Sets the TTL of every RR of the SOA, NSEC and NSEC3 RRSets and of the
  * RRSIGs covering those types (RFC 2308 §3, RFC 9077 §3), leaving RRSIG
- * Original TTL fields alone, and optionally the SOA serial. Every RR is
- * located and bounds-checked before any byte is written.
+ * Original TTL fields alone, and optionally the SOA serial.
  *
  * \param pkt     Response in construction.
  * \param ttl     Negative TTL.
  * \param serial  Serial to write into the SOA, NULL to keep it.
+ * \param soas    Output: SOA RRs found.
  *
- * \return Number of SOA RRs found (>= 0), KNOT_EMALF with nothing written.
+ * \return KNOT_EOK or KNOT_EMALF (nothing written).
  */
-int soa_wire_negative(knot_pkt_t *pkt, uint32_t ttl, const uint32_t *serial);
+int soa_wire_negative(knot_pkt_t *pkt, uint32_t ttl, const uint32_t *serial, unsigned *soas);
 
 /*!
  * \brief Rewrites the serial of every SOA in the answer section that holds
  *        the given real serial.
  *
- * \param pkt     Response.
- * \param real    Serial to replace.
- * \param serial  Replacement.
- *
- * \return Number of SOAs rewritten (>= 0), KNOT_EMALF with nothing written.
+ * \return KNOT_EOK or KNOT_EMALF (nothing written); *rewritten SOAs.
  */
-int soa_wire_answer_serial(knot_pkt_t *pkt, uint32_t real, uint32_t serial);
+int soa_wire_answer_serial(knot_pkt_t *pkt, uint32_t real, uint32_t serial,
+                           unsigned *rewritten);
 
 /*!
  * \brief Raises every TTL in the answer, authority and additional sections
  *        to at least minimum (RFC 1035 §3.3.13). OPT and TSIG are skipped.
  *
- * \param pkt      Response.
- * \param minimum  Floor.
- *
- * \return Number of RRs raised (>= 0), KNOT_EMALF with nothing written.
+ * \return KNOT_EOK or KNOT_EMALF (nothing written); *raised RRs.
  */
-int soa_wire_floor(knot_pkt_t *pkt, uint32_t minimum);
+int soa_wire_floor(knot_pkt_t *pkt, uint32_t minimum, unsigned *raised);
 
 /*!
  * \brief Callback mapping one SOA serial found in a zone transfer.
@@ -244,13 +249,10 @@ typedef int (*soa_wire_map_f)(void *ctx, uint32_t *serial);
  * \brief Maps the serial of every SOA in the answer section of a transfer
  *        message. All serials are mapped first, then all are written.
  *
- * \param pkt  Message (knot_pkt_t metadata must describe every RR but TSIG).
- * \param map  Mapping callback.
- * \param ctx  Callback context.
- *
- * \return Number of SOAs rewritten (>= 0), or an error with nothing written.
+ * \return KNOT_EOK, KNOT_EMALF or the map's error (nothing written);
+ *         *mapped SOAs whose serial changed.
  */
-int soa_wire_xfr_map(knot_pkt_t *pkt, soa_wire_map_f map, void *ctx);
+int soa_wire_xfr_map(knot_pkt_t *pkt, soa_wire_map_f map, void *ctx, unsigned *mapped);
 
 /*! \brief How to sign a transfer message again after editing it. */
 typedef struct {
@@ -261,7 +263,7 @@ typedef struct {
 	bool first;                 /*!< First message of the answer. */
 	uint16_t tsig_rcode;        /*!< TSIG error (first message). */
 	uint64_t time_signed;       /*!< Time signed of a BADTIME request (first message). */
-	uint8_t *digest;            /*!< Output: the new MAC (knotd chains the next from it). */
+	uint8_t *digest;            /*!< Output: the new MAC. */
 	size_t digest_len;          /*!< Its capacity. */
 } soa_wire_tsig_t;
 
@@ -269,24 +271,19 @@ typedef struct {
  * \brief Rewrites the SOA serials of a transfer message and, if it carries a
  *        TSIG, replaces it with a fresh signature over the edited message.
  *
- * \param pkt   Message as knotd built it (TSIG last, not in the metadata).
- * \param map   Serial mapping (see soa_wire_xfr_map).
- * \param ctx   Mapping context.
- * \param tsig  Signing parameters, NULL for an unsigned message.
+ * \param pkt      Message as knotd built it (TSIG last, not in the metadata).
+ * \param map      Serial mapping (see soa_wire_xfr_map()).
+ * \param ctx      Mapping context.
+ * \param tsig     Signing parameters, NULL for an unsigned message.
+ * \param mapped   Output: SOAs rewritten (the message is signed again if > 0).
+ * \param changed  Output: the message differs from what knotd built. With an
+ *                 error and changed set, it must not be sent (the new
+ *                 signature failed); without changed it is exactly as it was.
  *
- * \return Number of SOAs rewritten (> 0, message signed again);
- *         0 or an error from the map or the shape checks with the message
- *         exactly as it was; any other error means re-signing failed and the
- *         message (now without TSIG) must not be sent.
+ * \return KNOT_EOK, or an error from the shape checks, the map or signing.
  */
 int soa_wire_xfr_edit(knot_pkt_t *pkt, soa_wire_map_f map, void *ctx,
-                      const soa_wire_tsig_t *tsig);
-
-/*! \brief soa_wire_xfr_edit() failed after the message was changed. */
-static inline bool soa_wire_xfr_edit_broken(int ret)
-{
-	return ret < 0 && ret != KNOT_EMALF && ret != KNOT_ENOENT && ret != KNOT_ENOTSUP;
-}
+                      const soa_wire_tsig_t *tsig, unsigned *mapped, bool *changed);
 
 /*!
  * \brief Finds the TSIG RR that follows the RRs described by the metadata.

@@ -48,6 +48,12 @@ static inline uint8_t *dup_bytes(const uint8_t *src, size_t len)
 	return p;
 }
 
+/*! \brief An edit's result as "count or error": the count when it succeeded. */
+static inline int as_count(int ret, unsigned count)
+{
+	return ret == KNOT_EOK ? (int)count : ret;
+}
+
 /*! \brief Small deterministic generator for input-derived choices. */
 typedef struct {
 	uint64_t s;

@@ -244,14 +244,17 @@ static void test_negative_plain(void)
 	put(pkt, KNOT_AUTHORITY, soa(7200, 501, 300));
 
 	uint32_t serial = 2026112100;
-	is_int(1, soa_wire_negative(pkt, 60, &serial), "one SOA patched");
+	unsigned n = 99;
+	is_int(KNOT_EOK, soa_wire_negative(pkt, 60, &serial, &n), "patched");
+	is_int(1, n, "  one SOA written");
 	knot_pkt_t *p = reparse(pkt);
 	ok(p != NULL, "still parses");
 	is_int(1, all_ttl(p, KNOT_AUTHORITY, KNOT_RRTYPE_SOA, 60), "SOA TTL 60");
 	is_int(2026112100, parsed_serial(p, KNOT_AUTHORITY, 0), "serial published");
 	knot_pkt_free(p);
 
-	is_int(1, soa_wire_negative(pkt, 30, NULL), "again without serial");
+	is_int(KNOT_EOK, soa_wire_negative(pkt, 30, NULL, &n), "again without serial");
+	is_int(1, n, "  one RR written");
 	p = reparse(pkt);
 	is_int(1, all_ttl(p, KNOT_AUTHORITY, KNOT_RRTYPE_SOA, 30), "SOA TTL 30");
 	is_int(2026112100, parsed_serial(p, KNOT_AUTHORITY, 0), "serial left alone");
@@ -272,7 +275,9 @@ static void test_negative_dnssec(void)
 	put(pkt, KNOT_AUTHORITY, a_rr("x." ORIGIN, 3600, 1));
 
 	uint32_t serial = 2026112100;
-	is_int(1, soa_wire_negative(pkt, 45, &serial), "patched");
+	unsigned n = 0;
+	is_int(KNOT_EOK, soa_wire_negative(pkt, 45, &serial, &n), "patched");
+	is_int(1 + 1 + 3 + 3, n, "  SOA, NSEC, three NSEC3 and three RRSIGs written");
 	knot_pkt_t *p = reparse(pkt);
 	ok(p != NULL, "still parses");
 	is_int(1, all_ttl(p, KNOT_AUTHORITY, KNOT_RRTYPE_SOA, 45), "SOA");
@@ -309,7 +314,9 @@ static void test_negative_many(void)
 	put(pkt, KNOT_AUTHORITY, soa(7200, 501, 300));
 	put(pkt, KNOT_AUTHORITY, nsec3("h." ORIGIN, 300, 40));
 	uint32_t serial = 77;
-	is_int(1, soa_wire_negative(pkt, 5, &serial), "patched");
+	unsigned n = 0;
+	is_int(KNOT_EOK, soa_wire_negative(pkt, 5, &serial, &n), "patched");
+	is_int(41, n, "  beyond the remembered edits: a second pass wrote all 41");
 	knot_pkt_t *p = reparse(pkt);
 	is_int(40, all_ttl(p, KNOT_AUTHORITY, KNOT_RRTYPE_NSEC3, 5), "all 40 NSEC3 RRs");
 	is_int(77, parsed_serial(p, KNOT_AUTHORITY, 0), "serial");
@@ -326,34 +333,37 @@ static void test_negative_malformed(void)
 	memcpy(before, pkt->wire, pkt->size);
 	size_t size = pkt->size;
 	uint32_t serial = 2026112100;
+	unsigned n;
 
 	// Metadata claiming more RRs than the wire has.
 	uint16_t idx = pkt->sections[KNOT_AUTHORITY].pos + 1;
 	pkt->rr[idx].rrs.count = 3;
-	is_int(KNOT_EMALF, soa_wire_negative(pkt, 60, &serial), "RR count beyond the wire");
+	is_int(KNOT_EMALF, soa_wire_negative(pkt, 60, &serial, &n), "RR count beyond the wire");
+	is_int(0, n, "  none written");
 	ok(memcmp(before, pkt->wire, size) == 0, "  nothing written");
 	pkt->rr[idx].rrs.count = 2;
 
 	// The message cut inside the last RR.
 	pkt->size = size - 1;
-	is_int(KNOT_EMALF, soa_wire_negative(pkt, 60, &serial), "last RR cut");
+	is_int(KNOT_EMALF, soa_wire_negative(pkt, 60, &serial, &n), "last RR cut");
 	ok(memcmp(before, pkt->wire, size) == 0, "  nothing written");
 	pkt->size = size;
 
 	// A position outside the message.
 	uint16_t saved = pkt->rr_info[idx].pos;
 	pkt->rr_info[idx].pos = size + 10;
-	is_int(KNOT_EMALF, soa_wire_negative(pkt, 60, &serial), "position past the end");
+	is_int(KNOT_EMALF, soa_wire_negative(pkt, 60, &serial, &n), "position past the end");
 	ok(memcmp(before, pkt->wire, size) == 0, "  nothing written");
 	pkt->rr_info[idx].pos = saved;
 
 	// A section pointing past the RRs the packet has.
 	pkt->sections[KNOT_AUTHORITY].count = 5;
-	is_int(KNOT_EMALF, soa_wire_negative(pkt, 60, &serial), "section beyond rrset_count");
+	is_int(KNOT_EMALF, soa_wire_negative(pkt, 60, &serial, &n), "section beyond rrset_count");
 	ok(memcmp(before, pkt->wire, size) == 0, "  nothing written");
 	pkt->sections[KNOT_AUTHORITY].count = 2;
 
-	is_int(1, soa_wire_negative(pkt, 60, &serial), "intact again: patched");
+	is_int(KNOT_EOK, soa_wire_negative(pkt, 60, &serial, &n), "intact again: patched");
+	is_int(3, n, "  SOA and two NSEC3 RRs");
 	free_all(pkt);
 }
 
@@ -362,8 +372,11 @@ static void test_answer_serial(void)
 	knot_pkt_t *pkt = response(ORIGIN, KNOT_RRTYPE_ANY);
 	put(pkt, KNOT_ANSWER, a_rr(ORIGIN, 300, 1));
 	put(pkt, KNOT_ANSWER, soa(7200, 501, 300));
-	is_int(0, soa_wire_answer_serial(pkt, 777, 2026112100), "other serial: nothing");
-	is_int(1, soa_wire_answer_serial(pkt, 501, 2026112100), "matching serial rewritten");
+	unsigned n = 99;
+	is_int(KNOT_EOK, soa_wire_answer_serial(pkt, 777, 2026112100, &n), "other serial");
+	is_int(0, n, "  nothing rewritten");
+	is_int(KNOT_EOK, soa_wire_answer_serial(pkt, 501, 2026112100, &n), "matching serial");
+	is_int(1, n, "  rewritten");
 	knot_pkt_t *p = reparse(pkt);
 	is_int(2026112100, parsed_serial(p, KNOT_ANSWER, 0), "published in the answer");
 	is_int(1, all_ttl(p, KNOT_ANSWER, KNOT_RRTYPE_SOA, 7200), "answer TTL unchanged");
@@ -371,7 +384,7 @@ static void test_answer_serial(void)
 	pkt->size -= 1;
 	uint8_t before[512];
 	memcpy(before, pkt->wire, pkt->size);
-	is_int(KNOT_EMALF, soa_wire_answer_serial(pkt, 2026112100, 5), "cut message refused");
+	is_int(KNOT_EMALF, soa_wire_answer_serial(pkt, 2026112100, 5, &n), "cut message refused");
 	ok(memcmp(before, pkt->wire, pkt->size) == 0, "  nothing written");
 	free_all(pkt);
 }
@@ -391,13 +404,16 @@ static void test_floor(void)
 	opt_ttl_before = p0->opt_rr->ttl;
 	knot_pkt_free(p0);
 
-	is_int(4, soa_wire_floor(pkt, 300), "three answer RRs and one glue RR raised");
+	unsigned n = 0;
+	is_int(KNOT_EOK, soa_wire_floor(pkt, 300, &n), "floor");
+	is_int(4, n, "  three answer RRs and one glue RR raised");
 	knot_pkt_t *p = reparse(pkt);
 	is_int(3, all_ttl(p, KNOT_ANSWER, KNOT_RRTYPE_A, 300), "answer raised to 300");
 	is_int(1, all_ttl(p, KNOT_AUTHORITY, KNOT_RRTYPE_A, 600), "600 kept");
 	ok(p->opt_rr != NULL && p->opt_rr->ttl == opt_ttl_before, "OPT flags untouched");
 	knot_pkt_free(p);
-	is_int(0, soa_wire_floor(pkt, 300), "idempotent");
+	is_int(KNOT_EOK, soa_wire_floor(pkt, 300, &n), "again");
+	is_int(0, n, "  idempotent");
 	knot_rrset_clear(&opt, NULL);
 	free_all(pkt);
 }
@@ -431,11 +447,14 @@ static void test_xfr_map(void)
 	memcpy(before, pkt->wire, pkt->size);
 
 	map_t m = { .from = 501, .to = 2026112100, .fail = 400 };
-	is_int(KNOT_ENOENT, soa_wire_xfr_map(pkt, map_fn, &m), "failing map stops the walk");
+	unsigned n = 99;
+	is_int(KNOT_ENOENT, soa_wire_xfr_map(pkt, map_fn, &m, &n), "failing map stops the walk");
+	is_int(0, n, "  none mapped");
 	ok(memcmp(before, pkt->wire, pkt->size) == 0, "  nothing written, not even the first SOA");
 
 	m.fail = 1;
-	is_int(2, soa_wire_xfr_map(pkt, map_fn, &m), "first and last SOA mapped");
+	is_int(KNOT_EOK, soa_wire_xfr_map(pkt, map_fn, &m, &n), "map");
+	is_int(2, n, "  first and last SOA mapped");
 	knot_pkt_t *p = reparse(pkt);
 	is_int(2026112100, parsed_serial(p, KNOT_ANSWER, 0), "first");
 	is_int(400, parsed_serial(p, KNOT_ANSWER, 1), "unmapped serial left");
@@ -495,19 +514,24 @@ static void test_xfr_edit(void)
 
 	// A map that changes nothing leaves the signed message byte for byte.
 	map_t m = { .from = 777, .to = 1, .fail = 1 };
-	is_int(0, soa_wire_xfr_edit(pkt, map_fn, &m, &t), "nothing to map");
+	unsigned n = 99;
+	bool changed = true;
+	is_int(KNOT_EOK, soa_wire_xfr_edit(pkt, map_fn, &m, &t, &n, &changed), "nothing to map");
+	ok(n == 0 && !changed, "  none mapped, not changed");
 	ok(pkt->size == signed_size && memcmp(pkt->wire, signed_copy, signed_size) == 0,
 	   "  message unchanged, TSIG kept");
 
 	// A failing map also leaves it whole.
 	m = (map_t){ .from = 501, .to = 2026112100, .fail = 501 };
-	is_int(KNOT_ENOENT, soa_wire_xfr_edit(pkt, map_fn, &m, &t), "failing map");
+	is_int(KNOT_ENOENT, soa_wire_xfr_edit(pkt, map_fn, &m, &t, &n, &changed), "failing map");
+	ok(!changed, "  not changed");
 	ok(pkt->size == signed_size && memcmp(pkt->wire, signed_copy, signed_size) == 0,
 	   "  message unchanged");
 
 	// A real edit: the serial changes and a new TSIG verifies.
 	m = (map_t){ .from = 501, .to = 2026112100, .fail = 1 };
-	is_int(1, soa_wire_xfr_edit(pkt, map_fn, &m, &t), "SOA rewritten");
+	is_int(KNOT_EOK, soa_wire_xfr_edit(pkt, map_fn, &m, &t, &n, &changed), "edit");
+	ok(n == 1 && changed, "  SOA rewritten, message changed");
 	is_int(signed_size, pkt->size, "  same size");
 	knot_pkt_t *p = reparse(pkt);
 	ok(p != NULL && p->tsig_rr != NULL, "  parses with a TSIG");
@@ -523,15 +547,76 @@ static void test_xfr_edit(void)
 	// Unsigned message without TSIG: refused as signed, edited as unsigned.
 	pkt = response(ORIGIN, KNOT_RRTYPE_AXFR);
 	put(pkt, KNOT_ANSWER, soa(7200, 501, 300));
-	is_int(KNOT_EMALF, soa_wire_xfr_edit(pkt, map_fn, &m, &t), "no TSIG to replace");
-	is_int(1, soa_wire_xfr_edit(pkt, map_fn, &m, NULL), "unsigned edit");
+	is_int(KNOT_EMALF, soa_wire_xfr_edit(pkt, map_fn, &m, &t, &n, &changed), "no TSIG to replace");
+	ok(!changed, "  not changed");
+	is_int(KNOT_EOK, soa_wire_xfr_edit(pkt, map_fn, &m, NULL, &n, &changed), "unsigned edit");
+	ok(n == 1 && changed, "  rewritten");
+
+	// A signature that fails: the message was changed and must not be sent.
+	knot_pkt_t *sig = response(ORIGIN, KNOT_RRTYPE_AXFR);
+	put(sig, KNOT_ANSWER, soa(7200, 501, 300));
+	uint8_t mac2[64];
+	size_t mlen = sizeof(mac2);
+	knot_tsig_sign(sig->wire, &sig->size, sig->max_size, request_mac, sizeof(request_mac),
+	               mac2, &mlen, &key, 0, 0);
+	sig->max_size = sig->size - 1;           // no room to sign again
+	is_int(KNOT_ESPACE, soa_wire_xfr_edit(sig, map_fn, &m, &t, &n, &changed), "no room to sign");
+	ok(changed, "  reported changed: not to be sent");
+	knot_pkt_free(sig);
 	free_all(pkt);
 	knot_tsig_key_deinit(&key);
+}
+
+static void test_soa_at(void)
+{
+	// knotd's negative answer: one SOA, its owner a pointer to the question.
+	knot_pkt_t *pkt = response(ORIGIN, KNOT_RRTYPE_A);
+	knot_pkt_begin(pkt, KNOT_AUTHORITY);
+	knot_pkt_put(pkt, KNOT_COMPR_HINT_QNAME, soa(7200, 501, 300), 0);
+	uint32_t ttl = 60, serial = 2026112100;
+	is_int(KNOT_EOK, soa_wire_soa_at(pkt, 0, &ttl, &serial), "lone SOA written");
+	knot_pkt_t *p = reparse(pkt);
+	ok(p != NULL && all_ttl(p, KNOT_AUTHORITY, KNOT_RRTYPE_SOA, 60) == 1 &&
+	   parsed_serial(p, KNOT_AUTHORITY, 0) == 2026112100, "  TTL and serial as asked");
+	knot_pkt_free(p);
+	ttl = 30;
+	is_int(KNOT_EOK, soa_wire_soa_at(pkt, 0, &ttl, NULL), "TTL only");
+	p = reparse(pkt);
+	ok(p != NULL && all_ttl(p, KNOT_AUTHORITY, KNOT_RRTYPE_SOA, 30) == 1 &&
+	   parsed_serial(p, KNOT_AUTHORITY, 0) == 2026112100, "  serial kept");
+	knot_pkt_free(p);
+
+	uint8_t before[512];
+	memcpy(before, pkt->wire, pkt->size);
+	pkt->size -= 1;
+	is_int(KNOT_EMALF, soa_wire_soa_at(pkt, 0, &ttl, &serial), "cut RDATA");
+	pkt->size += 1;
+	pkt->wire[pkt->rr_info[0].pos + 3] = KNOT_RRTYPE_A;        // TYPE low byte
+	is_int(KNOT_EMALF, soa_wire_soa_at(pkt, 0, &ttl, &serial), "not an SOA");
+	ok(memcmp(before + 4, pkt->wire + 4, pkt->rr_info[0].pos - 4) == 0, "  nothing written");
+	pkt->size = pkt->rr_info[0].pos + 11;
+	is_int(KNOT_ENOENT, soa_wire_soa_at(pkt, 0, &ttl, &serial), "header cut: not the shape");
+	free_all(pkt);
+
+	// An uncompressed owner (nothing to point to): the general edit's job.
+	pkt = response("x.invalid.", KNOT_RRTYPE_A);
+	put(pkt, KNOT_AUTHORITY, soa(7200, 501, 300));
+	is_int(KNOT_ENOENT, soa_wire_soa_at(pkt, 0, &ttl, &serial), "owner not a pointer");
+	free_all(pkt);
+
+	// Two RRs in the RRSet: the general edit's job.
+	pkt = response(ORIGIN, KNOT_RRTYPE_A);
+	knot_rrset_t *two = a_rr(ORIGIN, 60, 2);
+	knot_pkt_begin(pkt, KNOT_ANSWER);
+	knot_pkt_put(pkt, KNOT_COMPR_HINT_QNAME, two, 0);
+	is_int(KNOT_ENOENT, soa_wire_soa_at(pkt, 0, &ttl, NULL), "two RRs: not the shape");
+	free_all(pkt);
 }
 
 int main(void)
 {
 	test_rr_at();
+	test_soa_at();
 	test_negative_plain();
 	test_negative_dnssec();
 	test_negative_many();
