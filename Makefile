@@ -65,15 +65,18 @@ ALL_CFLAGS   = -std=gnu11 -fPIC -fvisibility=hidden -D_LGPL_SOURCE $(WARN) -Iinc
                -DSOA_KNOT_BUILT='"$(KNOT_BUILT)"' $(PKG_CFLAGS) $(CFLAGS)
 
 # Pure core: no knotd symbols, unit-tested on its own.
-CORE_SRC    := module/serial.c module/ttl.c module/lint.c module/wire.c module/state.c \
-               module/notify.c module/series.c
-GLUE_SRC    := module/soa.c module/snap.c module/query.c module/xfr.c module/metrics.c \
-               module/counters.c module/service.c module/remotes.c module/knotd_compat.c
+CORE_SRC    := module/serial.c module/ttl.c module/lint.c module/wire.c module/record.c \
+               module/publish.c module/recovery.c module/store.c module/msg.c \
+               module/series.c
+GLUE_SRC    := module/soa.c module/conf.c module/zone.c module/snap.c module/state.c \
+               module/query.c module/xfr.c module/metrics.c module/process.c \
+               module/service.c module/detect.c module/notify.c module/remotes.c \
+               module/knotd_compat.c
 CORE_OBJ    := $(CORE_SRC:module/%.c=$(BUILD)/%.o)
 GLUE_OBJ    := $(GLUE_SRC:module/%.c=$(BUILD)/%.o)
 HEADERS     := $(wildcard include/soa/*.h)
 
-UNIT_TESTS  := serial ttl lint wire state notify series
+UNIT_TESTS  := serial ttl lint wire record publish store msg series
 UNIT_BIN    := $(UNIT_TESTS:%=$(BUILD)/tests/test_%)
 
 .PHONY: all install deps demo check check-unit check-functional check-docs bench clean \

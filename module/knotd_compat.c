@@ -141,3 +141,136 @@ bool soa_knotd_zone_may_transfer(knotd_mod_t *mod)
 	knotd_conf_free(&acls);
 	return may;
 }
+
+/*!
+ * knot_layer_state_t KNOT_STATE_PRODUCE (knot/query/layer.h: NOOP 0,
+ * CONSUME 1, PRODUCE 2, RESET 3, DONE 4, FAIL 5), which axfr.c and ixfr.c
+ * return while a message is full and more follow; knotd_state_t has DONE
+ * and FAIL with the same values but not PRODUCE.
+ */
+bool soa_knotd_xfr_more(knotd_state_t state)
+{
+	return (int)state == 2;
+}
+
+/*! The fallback of ixfr_process_query() (knot/nameserver/ixfr.c) sets this. */
+void soa_knotd_force_axfr(knotd_qdata_t *qdata)
+{
+	qdata->type = KNOTD_QUERY_TYPE_AXFR;
+}
+
+/*! The SOA ixfr_answer_init() reads (ixfr.c): the first RR of the parsed
+ *  query's authority section. */
+static knot_rrset_t *ixfr_client_soa(knotd_qdata_t *qdata)
+{
+	const knot_pktsection_t *auth = knot_pkt_section(qdata->query, KNOT_AUTHORITY);
+	if (auth->count < 1) {
+		return NULL;
+	}
+	knot_rrset_t *their = (knot_rrset_t *)knot_pkt_rr(auth, 0);
+	if (their->type != KNOT_RRTYPE_SOA || their->rrs.count < 1 ||
+	    their->rrs.rdata->len < SOA_WIRE_SOA_MIN) {
+		return NULL;
+	}
+	return their;
+}
+
+bool soa_knotd_ixfr_client_serial(knotd_qdata_t *qdata, uint32_t *serial)
+{
+	knot_rrset_t *their = ixfr_client_soa(qdata);
+	if (their == NULL) {
+		return false;
+	}
+	*serial = knot_soa_serial(their->rrs.rdata);
+	return true;
+}
+
+/*! The parsed copy lives in the query's memory (libknot parses RDATA into
+ *  it); process_query_acl_check() verifies TSIG over query->wire. */
+void soa_knotd_ixfr_set_client_serial(knotd_qdata_t *qdata, uint32_t serial)
+{
+	knot_rrset_t *their = ixfr_client_soa(qdata);
+	if (their != NULL) {
+		knot_soa_serial_set(their->rrs.rdata, serial);
+	}
+}
+
+/*!
+ * process_query_sign_response() (knot/nameserver/process_query.c) signs
+ * message 1 from the request MAC, which tsig_digest aliases until then
+ * (NULL before verification), and message N from tsig_digest, then
+ * overwrites tsig_digest with the new MAC and increments pkt_count.
+ */
+void soa_knotd_tsig_capture(const knotd_qdata_t *qdata, soa_knotd_mac_t *out)
+{
+	const knot_sign_context_t *sign = &qdata->sign;
+	const uint8_t *mac = NULL;
+	size_t len = 0;
+
+	out->valid = false;
+	if (sign->tsig_digest != NULL) {
+		mac = sign->tsig_digest;
+		len = sign->tsig_digestlen;
+	} else if (qdata->query->tsig_rr != NULL) {
+		mac = knot_tsig_rdata_mac(qdata->query->tsig_rr);
+		len = knot_tsig_rdata_mac_length(qdata->query->tsig_rr);
+	}
+	if (mac == NULL || len == 0 || len > SOA_KNOTD_MAC_MAX) {
+		return;
+	}
+	memcpy(out->mac, mac, len);
+	out->len = len;
+	out->pkt_count = sign->pkt_count;
+	out->valid = true;
+}
+
+/*! knotd signed this message if it has a key, signed at least one message
+ *  and the TSIG error lets it sign (process_query_sign_response()). */
+static bool tsig_signed(const knotd_qdata_t *qdata)
+{
+	return qdata->sign.tsig_key.name != NULL && qdata->sign.pkt_count > 0 &&
+	       knot_tsig_can_sign(qdata->rcode_tsig);
+}
+
+/*! The captured MAC is the one of this message only if knotd signed exactly
+ *  one message since; knotd chains the next message from tsig_digest. */
+bool soa_knotd_tsig_resign(knotd_qdata_t *qdata, const soa_knotd_mac_t *prev,
+                           soa_wire_tsig_t *out, bool *usable)
+{
+	*usable = true;
+	if (!tsig_signed(qdata)) {
+		return false;
+	}
+	if (!prev->valid || prev->pkt_count + 1 != qdata->sign.pkt_count) {
+		*usable = false;
+		return true;
+	}
+	*out = (soa_wire_tsig_t){
+		.key = &qdata->sign.tsig_key,
+		.prev_mac = prev->mac,
+		.prev_len = prev->len,
+		.first = (qdata->sign.pkt_count == 1),
+		.tsig_rcode = qdata->rcode_tsig,
+		.time_signed = qdata->sign.tsig_time_signed,
+		.digest = qdata->sign.tsig_digest,
+		.digest_len = dnssec_tsig_algorithm_size(qdata->sign.tsig_key.algorithm),
+	};
+	return true;
+}
+
+/*! process_query_err() signs the error reply with the same context: with
+ *  pkt_count and tsig_digest as before this message, it is signed as it. */
+void soa_knotd_tsig_unsign(knotd_qdata_t *qdata, const soa_knotd_mac_t *prev)
+{
+	if (tsig_signed(qdata) && prev->valid && prev->pkt_count + 1 == qdata->sign.pkt_count) {
+		memcpy(qdata->sign.tsig_digest, prev->mac, prev->len);
+		qdata->sign.pkt_count--;
+	}
+}
+
+/*! The key section's algorithm item is an option whose values are
+ *  dnssec_tsig_algorithm_t (tsig_key_algs, knot/conf/schema.c). */
+dnssec_tsig_algorithm_t soa_knotd_tsig_algorithm(const knotd_conf_t *alg)
+{
+	return (dnssec_tsig_algorithm_t)alg->single.option;
+}

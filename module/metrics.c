@@ -16,7 +16,7 @@
 /*!
  * \file
  *
- * \brief Counter names and registration.
+ * \brief Counter names, groups and registration; the counting plan.
  */
 
 #include <stdlib.h>
@@ -55,39 +55,74 @@ static char *lint_str(uint32_t idx, uint32_t count)
 	return name != NULL ? strdup(name) : NULL;
 }
 
-/*! \brief One counter group. */
+/*! \brief One counter. */
 typedef struct {
 	const char *name;
 	uint32_t count;
 	knotd_mod_idx_to_str_f idx_to_str;
-} group_t;
+	soa_group_t group;
+	bool date;         /*!< Exists with serial-format: date only. */
+} counter_t;
 
-/*! \brief Every group, indexed by soa_ctr_t. */
-static const group_t groups[SOA_CTR__COUNT] = {
-	[SOA_CTR_NEGATIVE]       = { "negative", SOA_NEG__COUNT, negative_str },
-	[SOA_CTR_NEGATIVE_TTL]   = { "negative-ttl", SOA_NEGTTL__COUNT, negative_ttl_str },
-	[SOA_CTR_SOA_ANSWER]     = { "soa-answer", 1, NULL },
-	[SOA_CTR_FLOOR_RAISED]   = { "floor-raised", 1, NULL },
-	[SOA_CTR_SOA]            = { "soa", SOA_G__COUNT, soa_str },
-	[SOA_CTR_LINT]           = { "lint", SOA_LINT__COUNT, lint_str },
-	[SOA_CTR_SERIAL_UPDATE]  = { "serial-update", 1, NULL },
-	[SOA_CTR_SERIAL_REWRITE] = { "serial-rewrite", SOA_RW__COUNT, rewrite_str },
-	[SOA_CTR_TRANSFER]       = { "transfer", SOA_XFR__COUNT, transfer_str },
-	[SOA_CTR_STATE_ERROR]    = { "state-error", 1, NULL },
-	[SOA_CTR_NOTIFY]         = { "notify", SOA_NOTIFY__COUNT, notify_str },
-	[SOA_CTR_CHANGE_DETECT_LAG] = { "change-detect-lag", 1, NULL },
+/*! \brief Every counter, indexed by soa_ctr_t. */
+static const counter_t counters[SOA_CTR__COUNT] = {
+	[SOA_CTR_NEGATIVE]          = { "negative", SOA_NEG__COUNT, negative_str, SOA_GROUP_NEGATIVE },
+	[SOA_CTR_NEGATIVE_TTL]      = { "negative-ttl", SOA_NEG_CLASSES, negative_ttl_str,
+	                                SOA_GROUP_NEGATIVE },
+	[SOA_CTR_SOA_ANSWER]        = { "soa-answer", 1, NULL, SOA_GROUP_SOA },
+	[SOA_CTR_FLOOR_RAISED]      = { "floor-raised", 1, NULL, SOA_GROUP_NEGATIVE },
+	[SOA_CTR_SOA]               = { "soa", SOA_G__COUNT, soa_str, SOA_GROUP_SOA },
+	[SOA_CTR_LINT]              = { "lint", SOA_LINT__COUNT, lint_str, SOA_GROUP_LINT },
+	[SOA_CTR_SERIAL_UPDATE]     = { "serial-update", 1, NULL, SOA_GROUP_SERIAL, true },
+	[SOA_CTR_SERIAL_REWRITE]    = { "serial-rewrite", SOA_RW__COUNT, rewrite_str,
+	                                SOA_GROUP_SERIAL, true },
+	[SOA_CTR_TRANSFER]          = { "transfer", SOA_XFR__COUNT, transfer_str,
+	                                SOA_GROUP_TRANSFER, true },
+	[SOA_CTR_STATE_ERROR]       = { "state-error", 1, NULL, SOA_GROUP_STATE, true },
+	[SOA_CTR_NOTIFY]            = { "notify", SOA_NOTIFY__COUNT, notify_str,
+	                                SOA_GROUP_NOTIFY, true },
+	[SOA_CTR_CHANGE_DETECT_LAG] = { "change-detect-lag", 1, NULL, SOA_GROUP_SERIAL, true },
 };
 
-int soa_metrics_register(knotd_mod_t *mod, bool serial)
+int soa_metrics_register(soa_metrics_t *m, knotd_mod_t *mod, unsigned groups, bool date)
 {
-	unsigned last = serial ? SOA_CTR__COUNT : SOA_CTR_BASE__COUNT;
-	for (unsigned i = 0; i < last; i++) {
+	m->mod = mod;
+	int8_t next = 0;
+	for (unsigned i = 0; i < SOA_CTR__COUNT; i++) {
+		const counter_t *c = &counters[i];
+		m->id[i] = -1;
+		if (!(groups & (1u << c->group)) || (c->date && !date)) {
+			continue;
+		}
 		// knotd keeps the name pointer: the strings are static.
-		int ret = knotd_mod_stats_add(mod, groups[i].name, groups[i].count,
-		                              groups[i].idx_to_str);
+		int ret = knotd_mod_stats_add(mod, c->name, c->count, c->idx_to_str);
 		if (ret != KNOT_EOK) {
 			return ret;
 		}
+		m->id[i] = next++;
 	}
 	return KNOT_EOK;
+}
+
+static soa_count_slot_t slot(const soa_metrics_t *m, soa_ctr_t ctr, int idx)
+{
+	soa_count_slot_t s = { .id = (idx < 0) ? -1 : m->id[ctr], .idx = (idx < 0) ? 0 : idx };
+	return s;
+}
+
+void soa_metrics_plan(const soa_metrics_t *m, soa_neg_class_t neg, soa_serial_shown_t serial,
+                      soa_count_plan_t *plan)
+{
+	// negative-ttl[capped|raised]: index = class - 1; as-is counts nothing.
+	plan->neg_ttl = slot(m, SOA_CTR_NEGATIVE_TTL, (int)neg - 1);
+
+	int neg_rw = -1, soa_rw = -1;
+	if (serial == SOA_SERIAL_REWRITTEN) {
+		neg_rw = SOA_RW_AUTHORITY;
+		soa_rw = SOA_RW_ANSWER;
+	} else if (serial == SOA_SERIAL_SKIPPED) {
+		neg_rw = soa_rw = SOA_RW_SKIPPED_SIGNED;
+	}
+	plan->neg_rw = slot(m, SOA_CTR_SERIAL_REWRITE, neg_rw);
+	plan->soa_rw = slot(m, SOA_CTR_SERIAL_REWRITE, soa_rw);
 }

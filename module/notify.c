@@ -16,146 +16,237 @@
 /*!
  * \file
  *
- * \brief SOA queries and NOTIFY messages.
+ * \brief NOTIFY with the published serial.
  */
 
+#include <errno.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "soa/knotd_compat.h"
+#include "soa/msg.h"
 #include "soa/notify.h"
-#include "soa/wire.h"
 
-/*! \brief A packet over a caller's buffer with a question (opcode QUERY). */
-static int start(knot_pkt_t **out, uint8_t *buf, size_t max, uint16_t id,
-                 const knot_dname_t *zone)
+/*! \brief NOTIFY sends per remote before giving up. */
+#define NOTIFY_SENDS 5
+/*! \brief Wait after a send: 1 s, doubling, at most 4 s (sends at 0, 1, 3, 7 and
+ *         11 s; given up at 15 s). */
+#define NOTIFY_WAIT_MS(sends) (1000ULL << ((sends) > 3 ? 2 : (sends) - 1))
+
+/*! \brief A NOTIFY to one remote, until acknowledged or given up. */
+typedef struct job {
+	struct job *next;
+	const soa_watch_t *w;
+	unsigned remote;         /*!< Index in w->remotes. */
+	uint32_t serial;         /*!< Published serial announced. */
+	uint32_t ttl;
+	uint16_t rdlen;
+	uint8_t rdata[2 * 255 + 20];
+	uint16_t id;             /*!< ID of the message in flight. */
+	uint8_t mac[64];         /*!< Its request MAC. */
+	size_t mac_len;
+	unsigned sends;          /*!< Messages sent so far. */
+	uint64_t deadline;       /*!< Next (re)send. */
+	int fd;                  /*!< Own socket when the remote has a source (via). */
+	soa_addr_t sent_to;      /*!< Address of the message in flight. */
+} job_t;
+
+/*! \brief Pending NOTIFYs (the service thread's lock is held). */
+static job_t *jobs;
+
+static int udp_socket(const soa_addr_t *via)
 {
-	knot_pkt_t *pkt = knot_pkt_new(buf, max, NULL);
-	if (pkt == NULL) {
-		return KNOT_ENOMEM;
+	int fd = socket(via->sa.sa_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd >= 0 && bind(fd, &via->sa, soa_addr_len(via)) != 0) {
+		close(fd);
+		fd = -1;
 	}
-	// Given a buffer, libknot assumes a received message: start empty.
-	knot_pkt_clear(pkt);
-	knot_wire_set_id(pkt->wire, id);
-	int ret = knot_pkt_put_question(pkt, zone, KNOT_CLASS_IN, KNOT_RRTYPE_SOA);
-	if (ret != KNOT_EOK) {
-		knot_pkt_free(pkt);
-		return ret;
-	}
-	*out = pkt;
-	return KNOT_EOK;
+	return fd;
 }
 
-int soa_msg_soa_query(uint8_t *buf, size_t max, uint16_t id, const knot_dname_t *zone,
-                      size_t *len)
+static void job_free(job_t *job)
 {
-	// Sent for every idle zone every second: written directly, no packet
-	// allocated. Header (QDCOUNT 1, flags clear), QNAME, QTYPE SOA, QCLASS IN.
-	size_t qlen = knot_dname_size(zone);
-	size_t size = KNOT_WIRE_HEADER_SIZE + qlen + 4;
-	if (size > max) {
-		return KNOT_ESPACE;
+	if (job->fd >= 0) {
+		close(job->fd);
 	}
-	memset(buf, 0, KNOT_WIRE_HEADER_SIZE);
-	knot_wire_set_id(buf, id);
-	knot_wire_set_qdcount(buf, 1);
-	memcpy(buf + KNOT_WIRE_HEADER_SIZE, zone, qlen);
-	knot_wire_write_u16(buf + KNOT_WIRE_HEADER_SIZE + qlen, KNOT_RRTYPE_SOA);
-	knot_wire_write_u16(buf + KNOT_WIRE_HEADER_SIZE + qlen + 2, KNOT_CLASS_IN);
-	*len = size;
-	return KNOT_EOK;
+	free(job);
 }
 
-int soa_msg_notify(uint8_t *buf, size_t max, uint16_t id, const soa_msg_soa_t *soa,
-                   const knot_tsig_key_t *key, uint8_t *mac, size_t *mac_len, size_t *len)
+static void log_notify(const job_t *job, int prio, const char *fmt, const char *detail)
 {
-	if (soa->rdlen < SOA_WIRE_SOA_MIN || soa->rdlen > 2 * 255 + SOA_WIRE_SOA_TAIL) {
-		return KNOT_EINVAL;
-	}
-
-	knot_pkt_t *pkt;
-	int ret = start(&pkt, buf, max, id, soa->zone);
-	if (ret != KNOT_EOK) {
-		return ret;
-	}
-
-	// RFC 1996 §3.7: NOTIFY, AA, and the new SOA as an (unsecure) hint.
-	knot_wire_set_opcode(pkt->wire, KNOT_OPCODE_NOTIFY);
-	knot_wire_set_aa(pkt->wire);
-
-	uint8_t rd[2 * 255 + SOA_WIRE_SOA_TAIL];
-	memcpy(rd, soa->rdata, soa->rdlen);
-	knot_wire_write_u32(rd + soa->rdlen - SOA_WIRE_SOA_TAIL, soa->serial);
-	knot_rrset_t rr;
-	knot_rrset_init(&rr, (knot_dname_t *)soa->zone, KNOT_RRTYPE_SOA, KNOT_CLASS_IN, soa->ttl);
-	ret = knot_rrset_add_rdata(&rr, rd, soa->rdlen, NULL);
-	if (ret == KNOT_EOK) {
-		ret = knot_pkt_begin(pkt, KNOT_ANSWER);
-	}
-	if (ret == KNOT_EOK) {
-		ret = knot_pkt_put(pkt, KNOT_COMPR_HINT_QNAME, &rr, 0);
-	}
-
-	size_t size = pkt->size;
-	if (ret == KNOT_EOK && key != NULL && key->name != NULL) {
-		ret = knot_tsig_sign(pkt->wire, &size, max, NULL, 0, mac, mac_len, key, 0, 0);
-	} else if (mac_len != NULL) {
-		*mac_len = 0;
-	}
-	knot_rdataset_clear(&rr.rrs, NULL);
-	knot_pkt_free(pkt);
-
-	if (ret == KNOT_EOK) {
-		*len = size;
-	}
-	return ret;
+	char label[64];
+	soa_addr_str(&job->sent_to, label, sizeof(label));
+	knotd_mod_log(job->w->mod, prio, fmt, label, job->sends > 1 ? "retry, " : "",
+	              detail, job->serial);
 }
 
-int soa_msg_notify_reply(const uint8_t *buf, size_t len, uint16_t id,
-                         const knot_dname_t *zone, const knot_tsig_key_t *key,
-                         const uint8_t *mac, size_t mac_len, uint16_t *rcode)
+void soa_notify_queue(soa_watch_t *w, const soa_snap_t *snap, uint64_t now)
 {
-	// Cheap filters before parsing: header, ID, QR, opcode.
-	if (len < KNOT_WIRE_HEADER_SIZE) {
-		return KNOT_EMALF;
+	for (unsigned r = 0; r < w->remote_count; r++) {
+		job_t **p = &jobs;
+		while (*p != NULL && !((*p)->w == w && (*p)->remote == r)) {
+			p = &(*p)->next;
+		}
+		job_t *job = *p;
+		if (job == NULL) {
+			job = calloc(1, sizeof(*job));
+			if (job == NULL) {
+				continue;
+			}
+			job->fd = -1;
+			job->w = w;
+			job->remote = r;
+			job->next = jobs;
+			jobs = job;
+		}
+		job->serial = snap->published;
+		job->ttl = snap->ttl;
+		job->rdlen = snap->rdlen;
+		memcpy(job->rdata, snap->rdata, snap->rdlen);
+		job->sends = 0;
+		job->deadline = now;
 	}
-	if (knot_wire_get_id(buf) != id || !knot_wire_get_qr(buf) ||
-	    knot_wire_get_opcode(buf) != KNOT_OPCODE_NOTIFY) {
-		return KNOT_ENOENT;
+}
+
+static void job_send(job_t *job, uint64_t now, int fd4, int fd6)
+{
+	const soa_remote_t *rmt = &job->w->remotes[job->remote];
+
+	// Like knotd, try the remote's addresses in turn.
+	job->sent_to = rmt->addr[job->sends % rmt->naddr];
+	int fd = job->sent_to.sa.sa_family == AF_INET6 ? fd6 : fd4;
+	if (rmt->via.sa.sa_family != AF_UNSPEC) {
+		if (job->fd < 0) {
+			job->fd = udp_socket(&rmt->via);
+		}
+		fd = job->fd;
 	}
 
-	uint8_t copy[KNOT_WIRE_MAX_PKTSIZE];
-	if (len > sizeof(copy)) {
-		return KNOT_EMALF;
-	}
-	memcpy(copy, buf, len);
-	knot_pkt_t *pkt = knot_pkt_new(copy, len, NULL);
-	if (pkt == NULL) {
-		return KNOT_ENOMEM;
-	}
-	int ret = knot_pkt_parse(pkt, 0);
-	if (ret != KNOT_EOK) {
-		knot_pkt_free(pkt);
-		return KNOT_EMALF;
-	}
-
-	// The question must be ours (RFC 1996 §3.10 echoes it).
-	const knot_dname_t *qname = knot_pkt_qname(pkt);
-	if (qname == NULL || !knot_dname_is_case_equal(qname, zone) ||
-	    knot_pkt_qtype(pkt) != KNOT_RRTYPE_SOA) {
-		knot_pkt_free(pkt);
-		return KNOT_ENOENT;
+	uint8_t buf[SOA_MSG_MAX];
+	size_t len = 0;
+	soa_msg_soa_t soa = { job->w->zone, job->ttl, job->rdata, job->rdlen, job->serial };
+	job->id = dnssec_random_uint16_t();
+	job->mac_len = sizeof(job->mac);
+	int ret = soa_msg_notify(buf, sizeof(buf), job->id, &soa,
+	                         rmt->key.name != NULL ? &rmt->key : NULL,
+	                         job->mac, &job->mac_len, &len);
+	if (ret == KNOT_EOK && fd >= 0) {
+		ssize_t sent = sendto(fd, buf, len, 0, &job->sent_to.sa,
+		                      soa_addr_len(&job->sent_to));
+		ret = (sent == (ssize_t)len) ? KNOT_EOK : knot_map_errno();
+	} else if (fd < 0) {
+		ret = KNOT_ECONN;
 	}
 
-	// A signed NOTIFY needs a signed reply made with the request MAC.
-	ret = KNOT_EOK;
-	if (key != NULL && key->name != NULL) {
-		if (pkt->tsig_rr == NULL) {
-			ret = KNOT_TSIG_EBADSIG;
-		} else {
-			ret = knot_tsig_client_check(pkt->tsig_rr, pkt->wire, pkt->size,
-			                             mac, mac_len, key, 0);
+	job->sends++;
+	job->deadline = now + NOTIFY_WAIT_MS(job->sends);
+	if (ret == KNOT_EOK) {
+		soa_count(job->w->metrics, 0, SOA_CTR_NOTIFY, SOA_NOTIFY_SENT);
+	}
+}
+
+void soa_notify_run(uint64_t now, int fd4, int fd6)
+{
+	job_t **p = &jobs;
+	while (*p != NULL) {
+		job_t *job = *p;
+		if (job->deadline > now) {
+			p = &job->next;
+			continue;
+		}
+		if (job->sends >= NOTIFY_SENDS) {
+			log_notify(job, LOG_WARNING, "NOTIFY, outgoing, remote %s, %sfailed (%s), serial %u",
+			           "timeout");
+			soa_count(job->w->metrics, 0, SOA_CTR_NOTIFY, SOA_NOTIFY_FAILED);
+			*p = job->next;
+			job_free(job);
+			continue;
+		}
+		job_send(job, now, fd4, fd6);
+		p = &job->next;
+	}
+}
+
+int soa_notify_timeout(uint64_t now, int max)
+{
+	int timeout = max;
+	for (job_t *j = jobs; j != NULL; j = j->next) {
+		if (j->deadline <= now) {
+			return 0;
+		} else if ((int)(j->deadline - now) < timeout) {
+			timeout = (int)(j->deadline - now);
 		}
 	}
-	*rcode = knot_pkt_ext_rcode(pkt);
-	knot_pkt_free(pkt);
-	return ret;
+	return timeout;
+}
+
+size_t soa_notify_poll_fds(struct pollfd *fds, size_t room)
+{
+	size_t n = 0;
+	for (job_t *j = jobs; j != NULL && n < room; j = j->next) {
+		if (j->fd >= 0) {
+			fds[n++] = (struct pollfd){ .fd = j->fd, .events = POLLIN };
+		}
+	}
+	return n;
+}
+
+void soa_notify_on_reply(const uint8_t *buf, size_t len, const soa_addr_t *from)
+{
+	for (job_t **p = &jobs; *p != NULL; p = &(*p)->next) {
+		job_t *job = *p;
+		if (job->sends == 0 || !soa_addr_equal(from, &job->sent_to)) {
+			continue;
+		}
+		const soa_remote_t *rmt = &job->w->remotes[job->remote];
+		uint16_t rcode = 0;
+		int ret = soa_msg_notify_reply(buf, len, job->id, job->w->zone,
+		                               rmt->key.name != NULL ? &rmt->key : NULL,
+		                               job->mac, job->mac_len, &rcode);
+		if (ret == KNOT_ENOENT || ret == KNOT_EMALF) {
+			continue;
+		}
+		if (ret != KNOT_EOK) {
+			// Not authentic: keep waiting for a good reply.
+			log_notify(job, LOG_WARNING, "NOTIFY, outgoing, remote %s, %sreply refused (%s), "
+			           "serial %u", knot_strerror(ret));
+			return;
+		}
+		if (rcode == KNOT_RCODE_NOERROR) {
+			log_notify(job, LOG_INFO, "NOTIFY, outgoing, remote %s, %s%sserial %u", "");
+			soa_count(job->w->metrics, 0, SOA_CTR_NOTIFY, SOA_NOTIFY_ACKED);
+		} else {
+			const knot_lookup_t *name = knot_lookup_by_id(knot_rcode_names, rcode);
+			log_notify(job, LOG_WARNING, "NOTIFY, outgoing, remote %s, %sserver responded "
+			           "with error '%s', serial %u", name != NULL ? name->name : "?");
+			soa_count(job->w->metrics, 0, SOA_CTR_NOTIFY, SOA_NOTIFY_FAILED);
+		}
+		*p = job->next;
+		job_free(job);
+		return;
+	}
+}
+
+void soa_notify_drop(const soa_watch_t *w)
+{
+	job_t **p = &jobs;
+	while (*p != NULL) {
+		if ((*p)->w == w) {
+			job_t *dead = *p;
+			*p = dead->next;
+			job_free(dead);
+		} else {
+			p = &(*p)->next;
+		}
+	}
+}
+
+void soa_notify_clear(void)
+{
+	while (jobs != NULL) {
+		job_t *next = jobs->next;
+		job_free(jobs);
+		jobs = next;
+	}
 }

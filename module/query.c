@@ -21,17 +21,17 @@
  * One hook serves every normal answer. It runs at the AUTHORITY stage (the
  * ADDITIONAL stage with minimum-as-floor, to see glue too), i.e. after knotd
  * has written the SOA, NSEC/NSEC3 and RRSIGs and before it adds OPT and
- * TSIG, so knotd's own TSIG covers our edits.
+ * TSIG, so knotd's own TSIG covers the edits.
  *
  * Cost matters here: every answer of the zone passes. A positive answer to
  * anything but SOA/ANY leaves after two compares without saving a register;
  * the common negative answer is one compare against the zone snapshot, one
- * bounded edit of the lone SOA and a few per-thread counter increments.
+ * bounded edit of the lone SOA and the counters the version's plan names.
  */
 
-#include "soa/ctx.h"
+#include "soa/query.h"
 #include "soa/service.h"
-#include "soa/ttl.h"
+#include "soa/snap.h"
 #include "soa/wire.h"
 
 /*! \brief The zone's SOA RRSet in a section, found by metadata. */
@@ -47,7 +47,7 @@ static inline const knot_rrset_t *section_soa(const knot_pkt_t *pkt, knot_sectio
 	return NULL;
 }
 
-/*! \brief NXDOMAIN or NODATA: align TTLs (and the serial) in the authority section. */
+/*! \brief NXDOMAIN or NODATA: the negative TTL (and the published serial). */
 __attribute__((noinline))
 static knotd_in_state_t negative(knotd_in_state_t state, knot_pkt_t *pkt,
                                  knotd_qdata_t *qdata, knotd_mod_t *mod)
@@ -58,16 +58,13 @@ static knotd_in_state_t negative(knotd_in_state_t state, knot_pkt_t *pkt,
 		return state;
 	}
 	const knot_rrset_t *soa = &pkt->rr[sec->pos];
-	bool lone = (sec->count == 1 && soa->type == KNOT_RRTYPE_SOA && soa->rrs.count == 1);
-	if (soa->type != KNOT_RRTYPE_SOA) {
-		soa = section_soa(pkt, KNOT_AUTHORITY);
-		if (soa == NULL) {
-			return state;
-		}
+	bool lone = (sec->count == 1 && soa->type == KNOT_RRTYPE_SOA);
+	if (soa->type != KNOT_RRTYPE_SOA && (soa = section_soa(pkt, KNOT_AUTHORITY)) == NULL) {
+		return state;
 	}
 
-	soa_ctx_t *ctx = knotd_mod_ctx(mod);
-	const soa_snap_t *snap = soa_snap_get(ctx, qdata, soa);
+	soa_zone_t *z = knotd_mod_ctx(mod);
+	const soa_snap_t *snap = soa_snap_get(z, qdata, soa);
 	if (snap == NULL) {
 		return state;
 	}
@@ -83,43 +80,31 @@ static knotd_in_state_t negative(knotd_in_state_t state, knot_pkt_t *pkt,
 		return state;
 	}
 
-	// Three unconditional counts: the snapshot chose the cells (or the sink).
 	unsigned tid = qdata->params->thread_id;
-	soa_hot_cells_t *c = soa_hot_cells(&ctx->hot, tid);
-	soa_hot_t kind = (state == KNOTD_IN_STATE_MISS) ? SOA_HOT_NEG_NXDOMAIN : SOA_HOT_NEG_NODATA;
-	if (__builtin_expect(c != NULL, 1)) {
-		soa_hot_add(c, kind);
-		soa_hot_add(c, snap->neg_ttl_cell);
-		soa_hot_add(c, snap->neg_rw_cell);
-		soa_hot_mark(c);
-	} else {
-		soa_hot_count(&ctx->hot, c, tid, kind);
-		soa_hot_count(&ctx->hot, c, tid, snap->neg_ttl_cell);
-		soa_hot_count(&ctx->hot, c, tid, snap->neg_rw_cell);
-	}
+	const soa_metrics_t *m = &z->metrics;
+	soa_count(m, tid, SOA_CTR_NEGATIVE,
+	          state == KNOTD_IN_STATE_MISS ? SOA_NEG_NXDOMAIN : SOA_NEG_NODATA);
+	soa_count_slot(m, tid, snap->plan.neg_ttl);
+	soa_count_slot(m, tid, snap->plan.neg_rw);
+	soa_watch_seen(&z->watch);
 	return state;
 }
 
 /*! \brief Positive answer carrying the zone SOA: publish the serial. */
 __attribute__((noinline))
-static const soa_snap_t *soa_answer(knot_pkt_t *pkt, knotd_qdata_t *qdata,
-                                    knotd_mod_t *mod)
+static const soa_snap_t *soa_answer(knot_pkt_t *pkt, knotd_qdata_t *qdata, knotd_mod_t *mod)
 {
 	const knot_rrset_t *soa = section_soa(pkt, KNOT_ANSWER);
 	if (soa == NULL) {
 		return NULL;
 	}
-
-	soa_ctx_t *ctx = knotd_mod_ctx(mod);
-	const soa_snap_t *snap = soa_snap_get(ctx, qdata, soa);
+	soa_zone_t *z = knotd_mod_ctx(mod);
+	const soa_snap_t *snap = soa_snap_get(z, qdata, soa);
 	if (snap == NULL) {
 		return NULL;
 	}
 
-	// The module's own checks see (and allocate) versions but are not answers
-	// anybody asked for: they publish the serial and stay out of the counts.
-	bool self = soa_service_is_self(knotd_qdata_remote_addr(qdata));
-	soa_hot_t rw = snap->soa_rw_cell;
+	soa_count_slot_t rw = snap->plan.soa_rw;
 	if (snap->rewrite) {
 		const knot_pktsection_t *sec = &pkt->sections[KNOT_ANSWER];
 		int ret = (sec->count == 1) ?
@@ -129,21 +114,18 @@ static const soa_snap_t *soa_answer(knot_pkt_t *pkt, knotd_qdata_t *qdata,
 			ret = soa_wire_answer_serial(pkt, snap->real, snap->published, &written);
 			ret = (ret == KNOT_EOK && written == 0) ? KNOT_ENOENT : ret;
 		}
-		if (ret != KNOT_EOK) {
-			rw = SOA_HOT_SINK;
-		}
+		rw.id = (ret == KNOT_EOK) ? rw.id : -1;
 	}
 
-	if (self) {
+	// The module's own checks see (and publish) versions but are not answers
+	// anybody asked for: they stay out of the counts.
+	soa_watch_seen(&z->watch);
+	if (soa_service_is_self(qdata)) {
 		return snap;
 	}
 	unsigned tid = qdata->params->thread_id;
-	soa_hot_cells_t *c = soa_hot_cells(&ctx->hot, tid);
-	soa_hot_count(&ctx->hot, c, tid, SOA_HOT_SOA_ANSWER);
-	soa_hot_count(&ctx->hot, c, tid, rw);
-	if (c != NULL) {
-		soa_hot_mark(c);
-	}
+	soa_count(&z->metrics, tid, SOA_CTR_SOA_ANSWER, 0);
+	soa_count_slot(&z->metrics, tid, rw);
 	return snap;
 }
 
@@ -188,24 +170,16 @@ knotd_in_state_t soa_query_floor_hook(knotd_in_state_t state, knot_pkt_t *pkt,
 	}
 
 	// The SOA answer may already have the snapshot; otherwise use the apex.
-	soa_ctx_t *ctx = knotd_mod_ctx(mod);
+	soa_zone_t *z = knotd_mod_ctx(mod);
 	const soa_snap_t *snap = soa_question(pkt) ? soa_answer(pkt, qdata, mod) : NULL;
-	if (snap == NULL) {
-		snap = soa_snap_apex(ctx, qdata);
-		if (snap == NULL) {
-			return state;
-		}
+	if (snap == NULL && (snap = soa_snap_apex(z, qdata)) == NULL) {
+		return state;
 	}
 
 	// RFC 1035 §3.3.13: MINIMUM bounds every TTL exported with any RR.
 	unsigned raised;
 	if (soa_wire_floor(pkt, snap->minimum, &raised) == KNOT_EOK && raised > 0) {
-		unsigned tid = qdata->params->thread_id;
-		soa_hot_cells_t *c = soa_hot_cells(&ctx->hot, tid);
-		soa_hot_count(&ctx->hot, c, tid, SOA_HOT_FLOOR_RAISED);
-		if (c != NULL) {
-			soa_hot_mark(c);
-		}
+		soa_count(&z->metrics, qdata->params->thread_id, SOA_CTR_FLOOR_RAISED, 0);
 	}
 	return state;
 }

@@ -25,6 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "soa/knotd_compat.h"
 #include "soa/remotes.h"
 
 #define C_NOTIFY  ((const yp_name_t *)"\x06""notify")
@@ -109,7 +110,7 @@ static int read_key(knotd_mod_t *mod, const knotd_conf_t *rmt_id, knot_tsig_key_
 	}
 	memcpy(key->secret.data, secret.single.data, secret.single.data_len);
 	key->secret.size = secret.single.data_len;
-	key->algorithm = alg.single.option;     // knotd stores dnssec_tsig_algorithm_t
+	key->algorithm = soa_knotd_tsig_algorithm(&alg);
 	return KNOT_EOK;
 }
 

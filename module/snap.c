@@ -19,21 +19,30 @@
  * \brief Zone snapshots: built once per zone version, read lock-free.
  *
  * The hot path compares the SOA RRSet being answered with the current
- * snapshot (soa_snap_is). Only when the zone changed does a worker take the
- * context mutex, allocate the published serial in the state database, run
- * the lint checks, store the gauges and publish the new snapshot with RCU.
+ * snapshot (soa_snap_is()). Only when the zone changed does a worker take
+ * the zone's lock and build the new version's snapshot in one pass: its
+ * fields and negative TTL, lint, its published serial (state.h: the
+ * publish rule runs once, in the store or from memory), its counting plan,
+ * then logs and gauges, and publishes it with RCU.
  */
 
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
-#include "soa/ctx.h"
-#include "soa/metrics.h"
-#include "soa/service.h"
+#include "soa/lint.h"
 #include "soa/serial.h"
+#include "soa/snap.h"
 #include "soa/ttl.h"
 #include "soa/wire.h"
+
+/*! \brief Monotonic clock in milliseconds. */
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
 
 /*! \brief Reads the fixed SOA fields from the end of the RDATA. */
 static void soa_fields(const knot_rdata_t *rd, soa_timers_t *t)
@@ -46,22 +55,13 @@ static void soa_fields(const knot_rdata_t *rd, soa_timers_t *t)
 	t->minimum = knot_wire_read_u32(tail + 16);
 }
 
-/*! \brief Checks MNAME and RNAME lie within the RDATA, returns RNAME. */
-static const knot_dname_t *soa_rname(const knot_rdata_t *rd)
-{
-	const uint8_t *end = rd->data + rd->len - SOA_WIRE_SOA_TAIL;
-	int mlen = knot_dname_wire_check(rd->data, end, NULL);
-	if (mlen <= 0 || knot_dname_wire_check(rd->data + mlen, end, NULL) <= 0) {
-		return NULL;
-	}
-	return rd->data + mlen;
-}
-
 /*! \brief Lint checks that need the names and the apex NS set. */
 static uint32_t lint_names(knotd_qdata_t *qdata, const knot_rdata_t *rd)
 {
-	const knot_dname_t *rname = soa_rname(rd);
-	if (rname == NULL) {
+	// MNAME and RNAME must lie within the RDATA.
+	const uint8_t *end = rd->data + rd->len - SOA_WIRE_SOA_TAIL;
+	int mlen = knot_dname_wire_check(rd->data, end, NULL);
+	if (mlen <= 0 || knot_dname_wire_check(rd->data + mlen, end, NULL) <= 0) {
 		return 0;
 	}
 
@@ -70,163 +70,84 @@ static uint32_t lint_names(knotd_qdata_t *qdata, const knot_rdata_t *rd)
 	if (!soa_lint_mname_listed(rd->data, &ns.rrs)) {
 		bits |= 1u << SOA_LINT_MNAME_NOT_NS;
 	}
-	if (soa_lint_rname_bad(rname)) {
+	if (soa_lint_rname_bad(rd->data + mlen)) {
 		bits |= 1u << SOA_LINT_RNAME;
 	}
 	return bits;
 }
 
-/*!
- * \brief A serial that may have been published when state is lost: the
- *        high-water mark kept beside the database, or YYYYMMDD99 of today
- *        (no more than 100 changes a day stay below it), the higher one.
- */
-static uint32_t lost_bound(soa_ctx_t *ctx, uint32_t today)
+/*! \brief Decides the published serial of the version (serial-format: date). */
+static void publish(soa_zone_t *z, const soa_snap_t *old, soa_snap_t *s, bool is_signed,
+                    int64_t now, uint32_t today, unsigned tid)
 {
-	uint32_t bound = today * 100 + 99, hw;
-	soa_state_t *st = soa_ctx_state(ctx);
-	bool have = (st != NULL) ? soa_state_high_water(st, &hw) :
-	                           soa_state_high_water_at(ctx->state_path, &hw);
-	if (have && soa_serial_gt(hw, bound)) {
-		bound = hw;
-	}
-	return bound;
-}
-
-/*! \brief Logs and counts a recovery or a high-water failure, once each. */
-static void report_recovery(soa_ctx_t *ctx, knotd_qdata_t *qdata)
-{
-	char msg[600];
-	if (soa_state_notice(soa_ctx_state(ctx), msg, sizeof(msg))) {
-		knotd_mod_log(ctx->mod, LOG_ERR, "%s", msg);
-		soa_count(ctx->mod, qdata, SOA_CTR_STATE_ERROR, 0);
-	}
-}
-
-/*!
- * \brief Published serial when the state database failed: continue from what
- *        this instance published, else from the lost-state bound. Not stored.
- */
-static void fallback_alloc(const soa_snap_t *old, const soa_alloc_req_t *req,
-                           soa_record_t *rec)
-{
-	soa_record_t prev;
+	soa_version_t v = { s->real, is_signed, today, z->opt.serial_floor };
+	soa_record_t mem, rec;
 	if (old != NULL) {
-		soa_record_single(&prev, old->real, old->published, old->mode);
+		soa_record_single(&mem, old->real, old->published, old->mode);
 	}
-	soa_alloc_req_t r = *req;
-	r.missing_is_lost = true;
-	(void)soa_record_next(old != NULL ? &prev : NULL, &r, rec);
-}
-
-/*! \brief Chooses the published serial of a version (serial-format: date). */
-static void publish_date(soa_ctx_t *ctx, knotd_qdata_t *qdata, const soa_snap_t *old,
-                         soa_snap_t *s, bool is_signed, int64_t now, uint32_t today)
-{
-	soa_alloc_req_t req = {
-		.real = s->real,
-		.today = today,
-		.floor = ctx->serial_floor,
-		.is_signed = is_signed,
-		.now = now,
-		.lost = lost_bound(ctx, today),
-	};
-	// What this instance published is a lower bound, stored or not.
-	if (old != NULL && old->mode != SOA_MODE_SIGNED) {
-		req.have_mem = true;
-		req.mem_real = old->real;
-		req.mem_pub = old->published;
-		req.mem_mode = old->mode;
-	}
-
-	soa_record_t rec;
-	bool created = false, broken = false;
-	int rc = soa_ctx_open_state(ctx);
-	if (rc == 0) {
-		rc = soa_state_allocate(ctx->state, ctx->zone, &req, &rec, &created, &broken);
-		report_recovery(ctx, qdata);
-	}
-	if (rc != 0) {
-		knotd_mod_log(ctx->mod, LOG_ERR, "failed to update state in '%s/data.mdb' (%s), "
-		              "publishing from memory", ctx->state_path, soa_state_strerror(rc));
-		soa_count(ctx->mod, qdata, SOA_CTR_STATE_ERROR, 0);
-		if (old != NULL && old->real == s->real &&
-		    (old->mode == SOA_MODE_SIGNED) == is_signed) {
-			rec.published = old->published;
-			rec.mode = old->mode;
-		} else {
-			fallback_alloc(old, &req, &rec);
-			created = true;
-		}
-	}
-	if (broken) {
-		knotd_mod_log(ctx->mod, LOG_ERR, "unreadable state record in '%s', "
-		              "resumed above serial %u", soa_state_file(ctx->state), req.lost);
-		soa_count(ctx->mod, qdata, SOA_CTR_STATE_ERROR, 0);
-	}
+	bool created = soa_state_publish(&z->state, &v, old != NULL ? &mem : NULL, now, tid, &rec);
 
 	s->published = rec.published;
 	s->mode = rec.mode;
 	s->rewrite = !is_signed && rec.published != s->real;
-	s->skipped_signed = is_signed;
 	if (rec.mode == SOA_MODE_KEPT) {
 		s->lint |= 1u << SOA_LINT_SERIAL_NOT_CONVERTIBLE;
 	}
 
 	if (created) {
-		soa_count(ctx->mod, qdata, SOA_CTR_SERIAL_UPDATE, 0);
-		knotd_mod_log(ctx->mod, LOG_INFO, "serial %u published as %u",
-		              s->real, s->published);
+		soa_count(&z->metrics, tid, SOA_CTR_SERIAL_UPDATE, 0);
+		knotd_mod_log(z->mod, LOG_INFO, "serial %u published as %u", s->real, s->published);
 	}
-	if (is_signed && !ctx->signed_logged) {
-		ctx->signed_logged = true;
-		knotd_mod_log(ctx->mod, LOG_NOTICE, "zone is DNSSEC-signed, publishing "
-		              "its real serial; use serial-policy: dateserial for zones "
-		              "knotd signs");
+	if (is_signed && !z->signed_logged) {
+		z->signed_logged = true;
+		knotd_mod_log(z->mod, LOG_NOTICE, "zone is DNSSEC-signed, publishing its real "
+		              "serial; use serial-policy: dateserial for zones knotd signs");
 	}
 }
 
 /*! \brief Logs the lint findings of a new version and stores every gauge. */
-static void report(soa_ctx_t *ctx, const soa_snap_t *old, const soa_snap_t *s,
-                   const soa_timers_t *t, uint32_t ttl)
+static void report(soa_zone_t *z, const soa_snap_t *old, const soa_snap_t *s,
+                   const soa_timers_t *t)
 {
-	knotd_mod_t *mod = ctx->mod;
-
 	if (old == NULL || old->real != s->real || old->lint != s->lint) {
 		for (unsigned i = 0; i < SOA_LINT__COUNT; i++) {
 			if (s->lint & (1u << i)) {
 				char msg[256];
 				soa_lint_message(i, t, msg, sizeof(msg));
-				knotd_mod_log(mod, LOG_WARNING, "lint %s, %s",
-				              soa_lint_name(i), msg);
+				knotd_mod_log(z->mod, LOG_WARNING, "lint %s, %s", soa_lint_name(i), msg);
 			}
 		}
 	}
 
-	soa_gauge(mod, SOA_CTR_SOA, SOA_G_SERIAL, t->serial);
-	soa_gauge(mod, SOA_CTR_SOA, SOA_G_TTL, ttl);
-	soa_gauge(mod, SOA_CTR_SOA, SOA_G_REFRESH, t->refresh);
-	soa_gauge(mod, SOA_CTR_SOA, SOA_G_RETRY, t->retry);
-	soa_gauge(mod, SOA_CTR_SOA, SOA_G_EXPIRE, t->expire);
-	soa_gauge(mod, SOA_CTR_SOA, SOA_G_MINIMUM, t->minimum);
-	soa_gauge(mod, SOA_CTR_SOA, SOA_G_NEGATIVE_TTL, s->neg_ttl);
-	soa_gauge(mod, SOA_CTR_SOA, SOA_G_PUBLISHED_SERIAL, s->published);
+	const soa_metrics_t *m = &z->metrics;
+	soa_gauge(m, SOA_CTR_SOA, SOA_G_SERIAL, t->serial);
+	soa_gauge(m, SOA_CTR_SOA, SOA_G_TTL, s->ttl);
+	soa_gauge(m, SOA_CTR_SOA, SOA_G_REFRESH, t->refresh);
+	soa_gauge(m, SOA_CTR_SOA, SOA_G_RETRY, t->retry);
+	soa_gauge(m, SOA_CTR_SOA, SOA_G_EXPIRE, t->expire);
+	soa_gauge(m, SOA_CTR_SOA, SOA_G_MINIMUM, t->minimum);
+	soa_gauge(m, SOA_CTR_SOA, SOA_G_NEGATIVE_TTL, s->neg_ttl);
+	soa_gauge(m, SOA_CTR_SOA, SOA_G_PUBLISHED_SERIAL, s->published);
 	for (unsigned i = 0; i < SOA_LINT__COUNT; i++) {
-		soa_gauge(mod, SOA_CTR_LINT, i, (s->lint >> i) & 1);
+		soa_gauge(m, SOA_CTR_LINT, i, (s->lint >> i) & 1);
 	}
 }
 
 /*! \brief Builds the snapshot of a new zone version. */
-static soa_snap_t *build(soa_ctx_t *ctx, knotd_qdata_t *qdata,
-                         const knot_rrset_t *soa, const soa_snap_t *old)
+static soa_snap_t *build(soa_zone_t *z, knotd_qdata_t *qdata, const knot_rrset_t *soa,
+                         const soa_snap_t *old)
 {
 	const knot_rdata_t *rd = soa->rrs.rdata;
 	soa_snap_t *s = calloc(1, sizeof(*s) + rd->len);
 	if (s == NULL) {
 		return NULL;
 	}
+	int64_t now = time(NULL);
+	uint32_t today = soa_date_from_time(now);
+	unsigned tid = qdata->params->thread_id;
+
 	s->soa_id = rd;
-	s->built_ms = soa_service_now_ms();
+	s->built_ms = now_ms();
 	s->ttl = soa->ttl;
 	s->rdlen = rd->len;
 	memcpy(s->rdata, rd->data, rd->len);
@@ -238,33 +159,25 @@ static soa_snap_t *build(soa_ctx_t *ctx, knotd_qdata_t *qdata,
 	s->minimum = t.minimum;
 	s->mode = SOA_MODE_KEPT;
 
-	soa_neg_class_t cls;
-	s->neg_ttl = soa_negative_ttl(soa->ttl, t.minimum, ctx->neg_min, ctx->neg_max, &cls);
-	s->neg_class = cls;
+	soa_neg_class_t neg;
+	s->neg_ttl = soa_negative_ttl(soa->ttl, t.minimum, z->opt.neg_min, z->opt.neg_max, &neg);
 
-	int64_t now = time(NULL);
-	uint32_t today = soa_date_from_time(now);
-	if (ctx->lint) {
+	if (z->opt.lint) {
 		s->lint = soa_lint_timers(&t, today) | lint_names(qdata, rd);
 	}
-
-	if (ctx->date) {
+	bool is_signed = false;
+	if (z->opt.date) {
 		knot_rrset_t sigs = knotd_qdata_zone_apex_rrset(qdata, KNOT_RRTYPE_RRSIG);
-		publish_date(ctx, qdata, old, s, !knot_rrset_empty(&sigs), now, today);
+		is_signed = !knot_rrset_empty(&sigs);
+		publish(z, old, s, is_signed, now, today, tid);
 	}
-	if (!ctx->lint) {
+	if (!z->opt.lint) {
 		s->lint = 0;
 	}
 
-	// The counter cells each kind of answer bumps, chosen once per version.
-	s->neg_ttl_cell = (cls == SOA_NEG_CAPPED) ? SOA_HOT_NEGTTL_CAPPED :
-	                  (cls == SOA_NEG_RAISED) ? SOA_HOT_NEGTTL_RAISED : SOA_HOT_SINK;
-	s->neg_rw_cell = s->rewrite ? SOA_HOT_RW_AUTHORITY :
-	                 s->skipped_signed ? SOA_HOT_RW_SKIPPED : SOA_HOT_SINK;
-	s->soa_rw_cell = s->rewrite ? SOA_HOT_RW_ANSWER :
-	                 s->skipped_signed ? SOA_HOT_RW_SKIPPED : SOA_HOT_SINK;
-
-	report(ctx, old, s, &t, soa->ttl);
+	soa_metrics_plan(&z->metrics, neg, s->rewrite ? SOA_SERIAL_REWRITTEN :
+	                 is_signed ? SOA_SERIAL_SKIPPED : SOA_SERIAL_AS_IS, &s->plan);
+	report(z, old, s, &t);
 	return s;
 }
 
@@ -281,66 +194,63 @@ static bool same_content(const soa_snap_t *s, const knot_rrset_t *soa)
 	       memcmp(s->rdata, rd->data, rd->len) == 0;
 }
 
-const soa_snap_t *soa_snap_observe(soa_ctx_t *ctx, knotd_qdata_t *qdata,
+/*! \brief An existing snapshot describing soa, if any (the lock is held). */
+static const soa_snap_t *find(soa_zone_t *z, knotd_qdata_t *qdata, const knot_rrset_t *soa)
+{
+	// Another worker may have built it meanwhile; a late reader may still
+	// answer from the version before (knotd keeps at most two alive).
+	if (soa_snap_is(z->snap, soa)) {
+		return z->snap;
+	} else if (soa_snap_is(z->prev, soa)) {
+		return z->prev;
+	} else if (same_content(z->snap, soa)) {
+		// The same SOA at another address: a module-made copy, or a reload
+		// with nothing changed. Re-point only for the zone's own RRSet.
+		knot_rrset_t apex = knotd_qdata_zone_apex_rrset(qdata, KNOT_RRTYPE_SOA);
+		if (apex.rrs.rdata != soa->rrs.rdata) {
+			return z->snap;
+		}
+	}
+	return NULL;
+}
+
+const soa_snap_t *soa_snap_observe(soa_zone_t *z, knotd_qdata_t *qdata,
                                    const knot_rrset_t *soa)
 {
 	if (soa->rrs.count < 1 || soa->rrs.rdata->len < SOA_WIRE_SOA_MIN) {
 		return NULL;
 	}
 
-	pthread_mutex_lock(&ctx->lock);
-
-	// Another worker may have built it meanwhile; a late reader may still
-	// answer from the version before (knotd keeps at most two alive).
-	soa_snap_t *cur = ctx->snap;
-	const soa_snap_t *found = NULL;
-	if (soa_snap_is(cur, soa)) {
-		found = cur;
-	} else if (soa_snap_is(ctx->prev, soa)) {
-		found = ctx->prev;
-	} else if (same_content(cur, soa)) {
-		// The same SOA at another address: a module-made copy, or a reload
-		// with nothing changed. Re-point only for the zone's own RRSet.
-		knot_rrset_t apex = knotd_qdata_zone_apex_rrset(qdata, KNOT_RRTYPE_SOA);
-		if (apex.rrs.rdata != soa->rrs.rdata) {
-			found = cur;
+	pthread_mutex_lock(&z->lock);
+	const soa_snap_t *found = find(z, qdata, soa);
+	soa_snap_t *s = (found == NULL) ? build(z, qdata, soa, z->snap) : NULL;
+	if (s != NULL) {
+		// Publish; retire the snapshot before the previous one.
+		soa_snap_t *cur = z->snap;
+		rcu_assign_pointer(z->snap, s);
+		if (z->prev != NULL) {
+			call_rcu(&z->prev->rcu, snap_free_rcu);
 		}
+		z->prev = cur;
+		found = s;
 	}
-	if (found != NULL) {
-		pthread_mutex_unlock(&ctx->lock);
-		return found;
-	}
-
-	soa_snap_t *s = build(ctx, qdata, soa, cur);
-	if (s == NULL) {
-		pthread_mutex_unlock(&ctx->lock);
-		return NULL;
-	}
-
-	// Publish; retire the snapshot before the previous one.
-	rcu_assign_pointer(ctx->snap, s);
-	if (ctx->prev != NULL) {
-		call_rcu(&ctx->prev->rcu, snap_free_rcu);
-	}
-	ctx->prev = cur;
-
-	pthread_mutex_unlock(&ctx->lock);
-	return s;
+	pthread_mutex_unlock(&z->lock);
+	return found;
 }
 
-const soa_snap_t *soa_snap_apex(soa_ctx_t *ctx, knotd_qdata_t *qdata)
+const soa_snap_t *soa_snap_apex(soa_zone_t *z, knotd_qdata_t *qdata)
 {
 	knot_rrset_t soa = knotd_qdata_zone_apex_rrset(qdata, KNOT_RRTYPE_SOA);
 	if (knot_rrset_empty(&soa)) {
 		return NULL;
 	}
-	return soa_snap_get(ctx, qdata, &soa);
+	return soa_snap_get(z, qdata, &soa);
 }
 
-void soa_snap_free(soa_ctx_t *ctx)
+void soa_snap_free(soa_zone_t *z)
 {
-	free(ctx->snap);
-	free(ctx->prev);
-	ctx->snap = NULL;
-	ctx->prev = NULL;
+	free(z->snap);
+	free(z->prev);
+	z->snap = NULL;
+	z->prev = NULL;
 }

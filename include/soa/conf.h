@@ -16,10 +16,16 @@
 /*!
  * \file
  *
- * \brief Names of the mod-soa configuration items (length-prefixed yp_name_t).
+ * \brief The mod-soa configuration section: schema, checks, and the
+ *        options one module instance runs with.
  */
 
 #pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <knot/module.h>
 
 #define MOD_NEG_TTL_MIN   "\x10""negative-ttl-min"
 #define MOD_NEG_TTL_MAX   "\x10""negative-ttl-max"
@@ -38,3 +44,32 @@ enum {
 
 /*! \brief Directory under knotd's database storage used by default. */
 #define SOA_STATE_DIR "mod-soa"
+
+/*! \brief The schema (knotd_mod_api's config). */
+extern const yp_item_t soa_conf[];
+
+/*! \brief Checks across items (knotd_mod_api's config_check). */
+int soa_conf_check(knotd_conf_check_args_t *args);
+
+/*! \brief The options of one module instance. */
+typedef struct {
+	uint32_t neg_min;       /*!< negative-ttl-min */
+	uint32_t neg_max;       /*!< negative-ttl-max */
+	bool min_floor;         /*!< minimum-as-floor */
+	bool lint;              /*!< lint */
+	bool date;              /*!< serial-format: date */
+	uint32_t serial_floor;  /*!< serial-floor */
+	bool notify;            /*!< notify-published (date serials only) */
+	char *state_dir;        /*!< state-db, absolute (date serials only) */
+	unsigned groups;        /*!< Statistics groups (soa_group_t bits). */
+} soa_options_t;
+
+/*!
+ * \brief Reads the options of a module instance (in load()).
+ *
+ * \return KNOT_EOK or KNOT_ENOMEM.
+ */
+int soa_conf_read(knotd_mod_t *mod, soa_options_t *opt);
+
+/*! \brief Frees what soa_conf_read() allocated. */
+void soa_conf_free(soa_options_t *opt);

@@ -33,6 +33,8 @@
 
 #include <knot/module.h>
 
+#include "soa/wire.h"
+
 #if KNOTD_MOD_ABI_VERSION != 400 && KNOTD_MOD_ABI_VERSION != 500 && \
     KNOTD_MOD_ABI_VERSION != 600
 #error "mod-soa supports Knot DNS 3.2 to 3.5 (module ABI 400, 500 and 600): \
@@ -79,3 +81,63 @@ int soa_knotd_check_series(knotd_mod_t *mod);
  *        outgoing transfer (ACL rules, automatic ACL for notify remotes).
  */
 bool soa_knotd_zone_may_transfer(knotd_mod_t *mod);
+
+/* Transfers. */
+
+/*!
+ * \brief True for the END state of a transfer message that more messages
+ *        follow (knotd's KNOT_STATE_PRODUCE, which knotd_state_t lacks).
+ */
+bool soa_knotd_xfr_more(knotd_state_t state);
+
+/*! \brief Makes knotd answer this IXFR AXFR-style (what knotd does itself when
+ *         its journal cannot serve it). */
+void soa_knotd_force_axfr(knotd_qdata_t *qdata);
+
+/*!
+ * \brief The client's serial of a TCP IXFR query, as knotd will read it.
+ *
+ * \return False if the query has no usable SOA in its authority section.
+ */
+bool soa_knotd_ixfr_client_serial(knotd_qdata_t *qdata, uint32_t *serial);
+
+/*! \brief Changes the client's serial knotd will read (its parsed copy of the
+ *         query only: TSIG is checked over the query's wire). */
+void soa_knotd_ixfr_set_client_serial(knotd_qdata_t *qdata, uint32_t serial);
+
+/*! \brief Longest MAC (HMAC-SHA512). */
+#define SOA_KNOTD_MAC_MAX 64
+
+/*! \brief The MAC a transfer message is chained from, as captured at BEGIN. */
+typedef struct {
+	uint8_t mac[SOA_KNOTD_MAC_MAX];
+	uint16_t len;
+	uint32_t pkt_count;  /*!< Messages knotd had signed when captured. */
+	bool valid;
+} soa_knotd_mac_t;
+
+/*! \brief Captures, at BEGIN, the MAC knotd will chain this message's TSIG
+ *         from (knotd overwrites it when it signs). */
+void soa_knotd_tsig_capture(const knotd_qdata_t *qdata, soa_knotd_mac_t *out);
+
+/*!
+ * \brief At END: how to sign the message again as knotd signed it.
+ *
+ * \param qdata   Query data.
+ * \param prev    The MAC captured at this message's BEGIN.
+ * \param out     Output: signing parameters; the new MAC goes where knotd
+ *                chains the next message from.
+ * \param usable  Output: false if knotd signed the message but it cannot be
+ *                signed again (then it must be left as it is).
+ *
+ * \return True if knotd signed the message.
+ */
+bool soa_knotd_tsig_resign(knotd_qdata_t *qdata, const soa_knotd_mac_t *prev,
+                           soa_wire_tsig_t *out, bool *usable);
+
+/*! \brief Undoes knotd's signing of this message, so that the error reply
+ *         knotd sends instead is signed as this message, chained from prev. */
+void soa_knotd_tsig_unsign(knotd_qdata_t *qdata, const soa_knotd_mac_t *prev);
+
+/*! \brief The TSIG algorithm of a key section, from knotd's configuration value. */
+dnssec_tsig_algorithm_t soa_knotd_tsig_algorithm(const knotd_conf_t *alg);

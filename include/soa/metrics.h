@@ -16,17 +16,41 @@
 /*!
  * \file
  *
- * \brief Counters and gauges shown by knotc zone-stats ZONE mod-soa.
+ * \brief Counters and gauges shown by knotc zone-stats ZONE mod-soa: their
+ *        names, groups and registration, and what each one counts.
  *
- * The registration order fixes the counter ids, so the groups every
- * configuration needs come first and the serial groups last.
+ * Every counter is counted through knotd (knotd_mod_stats_incr() with the
+ * worker's thread id), like Knot's own modules. What bumps which counter is
+ * decided here only: by the soa_count_*() functions and, for answers, by
+ * the counting plan a zone version gets (soa_metrics_plan()).
  */
 
 #pragma once
 
+#include <stdbool.h>
+#include <stdint.h>
+
 #include <knot/module.h>
 
-/*! \brief Counter ids, in registration order. */
+#include "soa/ttl.h"
+
+/*! \brief Groups of the statistics option; a group's counters are registered
+ *         only when it is chosen. */
+typedef enum {
+	SOA_GROUP_NEGATIVE = 0, /*!< negative, negative-ttl, floor-raised */
+	SOA_GROUP_SOA,          /*!< soa-answer, soa[...] */
+	SOA_GROUP_LINT,         /*!< lint[...] */
+	SOA_GROUP_SERIAL,       /*!< serial-update, serial-rewrite, change-detect-lag */
+	SOA_GROUP_TRANSFER,     /*!< transfer[...] */
+	SOA_GROUP_NOTIFY,       /*!< notify[...] */
+	SOA_GROUP_STATE,        /*!< state-error */
+	SOA_GROUP__COUNT
+} soa_group_t;
+
+/*! \brief Every group. */
+#define SOA_GROUPS_ALL ((1u << SOA_GROUP__COUNT) - 1)
+
+/*! \brief Counters, in registration (and knotc display) order. */
 typedef enum {
 	SOA_CTR_NEGATIVE = 0,      /*!< negative[nxdomain|nodata] */
 	SOA_CTR_NEGATIVE_TTL,      /*!< negative-ttl[capped|raised] */
@@ -34,21 +58,17 @@ typedef enum {
 	SOA_CTR_FLOOR_RAISED,      /*!< floor-raised */
 	SOA_CTR_SOA,               /*!< soa[...] gauges */
 	SOA_CTR_LINT,              /*!< lint[...] gauges */
-	SOA_CTR_BASE__COUNT,       /*!< Groups registered in every configuration. */
-	SOA_CTR_SERIAL_UPDATE = SOA_CTR_BASE__COUNT, /*!< serial-update */
-	SOA_CTR_SERIAL_REWRITE,    /*!< serial-rewrite[...] */
-	SOA_CTR_TRANSFER,          /*!< transfer[...] */
-	SOA_CTR_STATE_ERROR,       /*!< state-error */
-	SOA_CTR_NOTIFY,            /*!< notify[sent|acked|failed] */
-	SOA_CTR_CHANGE_DETECT_LAG, /*!< change-detect-lag gauge */
+	SOA_CTR_SERIAL_UPDATE,     /*!< serial-update (date serials only) */
+	SOA_CTR_SERIAL_REWRITE,    /*!< serial-rewrite[...] (date serials only) */
+	SOA_CTR_TRANSFER,          /*!< transfer[...] (date serials only) */
+	SOA_CTR_STATE_ERROR,       /*!< state-error (date serials only) */
+	SOA_CTR_NOTIFY,            /*!< notify[sent|acked|failed] (date serials only) */
+	SOA_CTR_CHANGE_DETECT_LAG, /*!< change-detect-lag gauge (date serials only) */
 	SOA_CTR__COUNT
 } soa_ctr_t;
 
 /*! \brief negative[...] indexes. */
 enum { SOA_NEG_NXDOMAIN = 0, SOA_NEG_NODATA, SOA_NEG__COUNT };
-
-/*! \brief negative-ttl[...] indexes (soa_neg_class_t - 1). */
-enum { SOA_NEGTTL_CAPPED = 0, SOA_NEGTTL_RAISED, SOA_NEGTTL__COUNT };
 
 /*! \brief soa[...] gauge indexes. */
 enum {
@@ -91,32 +111,91 @@ enum {
 	SOA_NOTIFY__COUNT
 };
 
+/*! \brief A zone's counters: knotd's id of each, -1 if not registered. */
+typedef struct {
+	knotd_mod_t *mod;
+	int8_t id[SOA_CTR__COUNT];
+} soa_metrics_t;
+
 /*!
- * \brief Registers the counters.
+ * \brief Registers the counters of the chosen groups.
  *
- * \param mod     Module.
- * \param serial  Also register the serial groups (serial-format: date).
+ * \param m       Output.
+ * \param mod     Module instance (in load()).
+ * \param groups  Bit set of soa_group_t.
+ * \param date    serial-format date: the serial counters exist.
  *
  * \return KNOT_EOK or an error.
  */
-int soa_metrics_register(knotd_mod_t *mod, bool serial);
+int soa_metrics_register(soa_metrics_t *m, knotd_mod_t *mod, unsigned groups, bool date);
 
-/*! \brief Counts one event from a worker thread. */
-static inline void soa_count(knotd_mod_t *mod, knotd_qdata_t *qdata, soa_ctr_t ctr,
-                             uint32_t idx)
-{
-	knotd_mod_stats_incr(mod, qdata->params->thread_id, ctr, idx, 1);
-}
-
-/*! \brief Counts n events from a worker thread. */
-static inline void soa_count_n(knotd_mod_t *mod, knotd_qdata_t *qdata, soa_ctr_t ctr,
+/*! \brief Counts n events of a counter from a worker (thread id tid). */
+static inline void soa_count_n(const soa_metrics_t *m, unsigned tid, soa_ctr_t ctr,
                                uint32_t idx, uint64_t n)
 {
-	knotd_mod_stats_incr(mod, qdata->params->thread_id, ctr, idx, n);
+	if (m->id[ctr] >= 0) {
+		knotd_mod_stats_incr(m->mod, tid, m->id[ctr], idx, n);
+	}
 }
 
-/*! \brief Sets a gauge: one thread slot holds the value, so the sum is exact. */
-static inline void soa_gauge(knotd_mod_t *mod, soa_ctr_t ctr, uint32_t idx, uint64_t val)
+/*! \brief Counts one event. */
+static inline void soa_count(const soa_metrics_t *m, unsigned tid, soa_ctr_t ctr, uint32_t idx)
 {
-	knotd_mod_stats_store(mod, 0, ctr, idx, val);
+	soa_count_n(m, tid, ctr, idx, 1);
+}
+
+/*! \brief Sets a gauge: one thread slot holds the value, so knotd's sum is exact. */
+static inline void soa_gauge(const soa_metrics_t *m, soa_ctr_t ctr, uint32_t idx, uint64_t v)
+{
+	if (m->id[ctr] >= 0) {
+		knotd_mod_stats_store(m->mod, 0, m->id[ctr], idx, v);
+	}
+}
+
+/*! \brief How a zone version's serial appears in answers. */
+typedef enum {
+	SOA_SERIAL_AS_IS = 0,  /*!< The real serial is the published one. */
+	SOA_SERIAL_REWRITTEN,  /*!< Answers carry the published serial. */
+	SOA_SERIAL_SKIPPED,    /*!< Date serials, but the zone is signed: not rewritten. */
+} soa_serial_shown_t;
+
+/*! \brief One (counter, index) an answer bumps; id -1 for none. */
+typedef struct {
+	int8_t id;
+	uint8_t idx;
+} soa_count_slot_t;
+
+/*! \brief The counters the answers of one zone version bump, chosen once. */
+typedef struct {
+	soa_count_slot_t neg_ttl;  /*!< Negative answers: the TTL policy's effect. */
+	soa_count_slot_t neg_rw;   /*!< Negative answers: the SOA serial. */
+	soa_count_slot_t soa_rw;   /*!< SOA answers: the SOA serial. */
+} soa_count_plan_t;
+
+/*!
+ * \brief Decides what the answers of a zone version count, besides
+ *        negative[...] (every negative answer) and soa-answer (every answer
+ *        carrying the zone's SOA in the answer section):
+ *
+ *  - negative-ttl[capped], negative-ttl[raised]: negative answers whose TTL
+ *    negative-ttl-max lowered or negative-ttl-min raised (ttl.h);
+ *  - serial-rewrite[authority], serial-rewrite[answer]: negative and SOA
+ *    answers whose SOA got the published serial; serial-rewrite
+ *    [skipped-signed]: answers left with the real serial because the zone
+ *    is signed.
+ *
+ * \param m       The zone's counters.
+ * \param neg     How the policy changed the negative TTL.
+ * \param serial  How the serial appears.
+ * \param plan    Output.
+ */
+void soa_metrics_plan(const soa_metrics_t *m, soa_neg_class_t neg, soa_serial_shown_t serial,
+                      soa_count_plan_t *plan);
+
+/*! \brief Counts a slot of a plan. */
+static inline void soa_count_slot(const soa_metrics_t *m, unsigned tid, soa_count_slot_t s)
+{
+	if (s.id >= 0) {
+		knotd_mod_stats_incr(m->mod, tid, s.id, s.idx, 1);
+	}
 }

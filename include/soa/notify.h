@@ -16,74 +16,47 @@
 /*!
  * \file
  *
- * \brief DNS messages the module sends itself: SOA queries that make knotd
- *        answer (and the module observe) a zone, and NOTIFY (RFC 1996) with the
- *        published serial. Pure: libknot only.
+ * \brief NOTIFY with the published serial (RFC 1996): queued when a zone
+ *        gets a new published serial, sent over UDP to each notify remote,
+ *        retransmitted 1, 2, 4, 4 and 4 s apart, given up 15 s after the
+ *        first send. Runs in the service thread, under its lock.
  */
 
 #pragma once
 
-#include <stdbool.h>
+#include <poll.h>
 #include <stddef.h>
 #include <stdint.h>
 
-#include <libknot/libknot.h>
+#include "soa/remotes.h"
+#include "soa/service.h"
+#include "soa/snap.h"
 
-/*! \brief Room for any message built here (SOA RDATA is at most 2x255+20 bytes). */
-#define SOA_MSG_MAX 1232
-
-/*!
- * \brief Builds an SOA query for a zone (RD clear, no EDNS).
- *
- * \return KNOT_EOK and *len, or an error.
- */
-int soa_msg_soa_query(uint8_t *buf, size_t max, uint16_t id, const knot_dname_t *zone,
-                      size_t *len);
-
-/*! \brief The SOA a NOTIFY announces. */
-typedef struct {
-	const knot_dname_t *zone; /*!< Zone (owner of the SOA). */
-	uint32_t ttl;             /*!< SOA TTL. */
-	const uint8_t *rdata;     /*!< SOA RDATA as in the zone (uncompressed names). */
-	uint16_t rdlen;           /*!< Its length (>= 22). */
-	uint32_t serial;          /*!< Serial to announce (replaces the RDATA's). */
-} soa_msg_soa_t;
+/*! \brief Queues (or refreshes) a NOTIFY of the snapshot to every remote of
+ *         the zone: only the newest serial matters. */
+void soa_notify_queue(soa_watch_t *w, const soa_snap_t *snap, uint64_t now);
 
 /*!
- * \brief Builds a NOTIFY (opcode NOTIFY, AA, question ZONE SOA, the SOA with
- *        the given serial in the answer section), signed if a key is given.
+ * \brief Sends due NOTIFYs and retransmissions, gives up on old ones.
  *
- * \param buf      Output buffer.
- * \param max      Its size.
- * \param id       Message ID.
- * \param soa      Announced SOA.
- * \param key      TSIG key or NULL.
- * \param mac      Output: the request MAC (checked against the reply), or NULL.
- * \param mac_len  In: capacity of mac; out: its length (0 unsigned).
- * \param len      Output: message length.
- *
- * \return KNOT_EOK or an error.
+ * \param now   Monotonic ms.
+ * \param fd4   Shared IPv4 socket.
+ * \param fd6   Shared IPv6 socket.
  */
-int soa_msg_notify(uint8_t *buf, size_t max, uint16_t id, const soa_msg_soa_t *soa,
-                   const knot_tsig_key_t *key, uint8_t *mac, size_t *mac_len, size_t *len);
+void soa_notify_run(uint64_t now, int fd4, int fd6);
 
-/*!
- * \brief Checks whether a datagram is the reply to a NOTIFY sent.
- *
- * \param buf      Datagram.
- * \param len      Its length.
- * \param id       ID of the NOTIFY.
- * \param zone     Zone of the NOTIFY.
- * \param key      TSIG key the NOTIFY was signed with, or NULL.
- * \param mac      Request MAC of the NOTIFY.
- * \param mac_len  Its length.
- * \param rcode    Output: the reply's RCODE.
- *
- * \retval KNOT_EOK    The reply (signature verified if signed); see *rcode.
- * \retval KNOT_ENOENT Not a reply to this NOTIFY (other ID, opcode or question).
- * \retval KNOT_EMALF  Not a valid message.
- * \retval other       TSIG verification failed (a reply, but not authentic).
- */
-int soa_msg_notify_reply(const uint8_t *buf, size_t len, uint16_t id,
-                         const knot_dname_t *zone, const knot_tsig_key_t *key,
-                         const uint8_t *mac, size_t mac_len, uint16_t *rcode);
+/*! \brief Milliseconds until the next send is due (at most max). */
+int soa_notify_timeout(uint64_t now, int max);
+
+/*! \brief Adds the NOTIFYs' own sockets (remotes with a via source) to a poll
+ *         set of room entries; returns how many. */
+size_t soa_notify_poll_fds(struct pollfd *fds, size_t room);
+
+/*! \brief Matches a datagram to a NOTIFY in flight. */
+void soa_notify_on_reply(const uint8_t *buf, size_t len, const soa_addr_t *from);
+
+/*! \brief Drops a zone's pending NOTIFYs (the zone goes away). */
+void soa_notify_drop(const soa_watch_t *w);
+
+/*! \brief Drops every pending NOTIFY (the service stops). */
+void soa_notify_clear(void);

@@ -13,16 +13,17 @@
     You should have received a copy of the GNU General Public License
     along with this program.  If not, see <https://www.gnu.org/licenses/>.
  */
-
 /*!
  * \file
  *
- * \brief The module's one background thread, shared by all zones: counter
- *        flush, change detection and NOTIFY with the published serial
- *        (details in service.c).
+ * \brief The module's one background thread, shared by every zone of every
+ *        module instance: change detection (detect.h) and NOTIFY with the
+ *        published serial (notify.h) run in it.
  *
- * Started by the first module instance, stopped (and joined) when the last
- * one unloads, so no module code runs once knotd may unload the library.
+ * process.c starts it with the first module instance and stops (joins) it
+ * with the last, so no module code runs once knotd may unload the library.
+ * Zones register a watch; the thread reads what the watch points to and
+ * never blocks a worker thread.
  */
 
 #pragma once
@@ -31,40 +32,65 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
+#include <knot/module.h>
+
+#include "soa/metrics.h"
 #include "soa/remotes.h"
 
-struct soa_ctx;
+struct soa_snap;
 
-/*!
- * \brief Starts the thread if this is the first user.
- *
- * \return KNOT_EOK or an error (the caller then counts through knotd).
- */
+/*! \brief The service thread's side of a zone. */
+typedef struct soa_watch {
+	// Set by the zone before soa_service_add(), read-only afterwards.
+	knotd_mod_t *mod;                 /*!< For logs. */
+	const soa_metrics_t *metrics;     /*!< For counters and gauges. */
+	const knot_dname_t *zone;         /*!< Zone name. */
+	const soa_remote_t *remotes;      /*!< Notify remotes. */
+	unsigned remote_count;
+	bool notify;                      /*!< notify-published. */
+	struct soa_snap *const *snap;     /*!< The zone's current snapshot (RCU). */
+
+	// The service thread's own.
+	uint64_t checked;                 /*!< Last check: own SOA query or traffic. */
+	uint64_t checked_before;          /*!< The check before that one. */
+	uint32_t published;               /*!< Published serial last seen. */
+	bool have_published;
+	bool seen;                        /*!< An answer carrying the SOA checked the zone
+	                                       since the last pass (set by workers). */
+} soa_watch_t;
+
+/*! \brief Starts the thread (process.c, first instance). */
 int soa_service_start(void);
 
-/*! \brief Drops a user; the last one stops and joins the thread. */
+/*! \brief Stops and joins the thread (process.c, last instance). */
 void soa_service_stop(void);
 
 /*! \brief Where to send the SOA queries that check zones (first call wins). */
 void soa_service_set_target(const soa_addr_t *addr);
 
 /*!
- * \brief Registers a zone for checks and NOTIFY.
+ * \brief Registers a zone.
  *
- * \param ctx             Zone context (stays valid until soa_service_remove).
- * \param have_published  A published serial is known from the state.
- * \param published       That serial: allocations above it are announced.
+ * \param w  Watch, filled in by the zone (with the published serial known
+ *           from the state, if any: allocations above it are announced);
+ *           it stays valid until soa_service_remove().
  */
-void soa_service_add(struct soa_ctx *ctx, bool have_published, uint32_t published);
+void soa_service_add(soa_watch_t *w);
 
-/*! \brief Unregisters a zone and drops its pending NOTIFYs. */
-void soa_service_remove(struct soa_ctx *ctx);
+/*! \brief Unregisters a zone and drops its pending work. */
+void soa_service_remove(soa_watch_t *w);
 
 /*!
  * \brief True if a query came from the module's own SOA checks, which are
  *        not counted as answers.
  */
-bool soa_service_is_self(const struct sockaddr_storage *remote);
+bool soa_service_is_self(const knotd_qdata_t *qdata);
 
-/*! \brief Monotonic clock in milliseconds. */
-uint64_t soa_service_now_ms(void);
+/*! \brief Notes that an answer carrying the zone's SOA checked its version
+ *         (a worker; cheap when repeated). */
+static inline void soa_watch_seen(soa_watch_t *w)
+{
+	if (!__atomic_load_n(&w->seen, __ATOMIC_RELAXED)) {
+		__atomic_store_n(&w->seen, true, __ATOMIC_RELAXED);
+	}
+}

@@ -16,210 +16,63 @@
 /*!
  * \file
  *
- * \brief Persistent per-zone serial state in LMDB.
- *
- * One LMDB environment per directory is shared by every module instance in
- * the process (LMDB forbids opening an environment twice in one process) and
- * may be shared with other knotd processes. A new published serial is
- * allocated inside one write transaction that re-reads the stored record.
+ * \brief A zone's published serials: decided and kept through the store,
+ *        or, while the store fails, in memory without ever going back; and
+ *        the log lines and state-error counts for what storage met.
  */
 
 #pragma once
 
 #include <stdbool.h>
-#include <stddef.h>
 #include <stdint.h>
 
-#include <libknot/libknot.h>
+#include <knot/module.h>
 
-/*! \brief Most (real, published) pairs kept per zone. */
-#define SOA_STATE_HISTORY 32
+#include "soa/metrics.h"
+#include "soa/publish.h"
+#include "soa/store.h"
 
-/*! \brief Stored record cannot be decoded. */
-#define SOA_STATE_EBADREC  (-30700)
-/*! \brief Stored record has a format version this module does not know. */
-#define SOA_STATE_EVERSION (-30701)
-/*! \brief The data file is damaged (truncated, not an LMDB file). */
-#define SOA_STATE_EDAMAGED (-30702)
-
-/*! \brief How the published serial of the current version was chosen. */
-typedef enum {
-	SOA_MODE_DATE = 0, /*!< Date serial (as is or computed). */
-	SOA_MODE_KEPT,     /*!< Not convertible: the real serial is published. */
-	SOA_MODE_SIGNED,   /*!< Zone is DNSSEC-signed: the real serial is published. */
-	SOA_MODE__COUNT
-} soa_mode_t;
-
-/*! \brief One version of a zone as the world saw it. */
+/*! \brief One zone's access to its state directory. */
 typedef struct {
-	uint32_t real;      /*!< Serial knotd loaded. */
-	uint32_t published; /*!< Serial published for it. */
-} soa_pair_t;
-
-/*! \brief Decoded state record of one zone. */
-typedef struct {
-	uint32_t real;      /*!< Last real serial seen. */
-	uint32_t published; /*!< Serial published for it. */
-	uint8_t mode;       /*!< soa_mode_t of that allocation. */
-	uint64_t updated;   /*!< UNIX time of that allocation. */
-	uint8_t hist_count; /*!< Valid entries of hist. */
-	soa_pair_t hist[SOA_STATE_HISTORY]; /*!< Consecutive versions, oldest first;
-	                                         the last one is (real, published). */
-} soa_record_t;
-
-/*! \brief Largest encoded record. */
-#define SOA_RECORD_MAX (1 + 3 + 9 + 3 + 8 + 3 + 8 * SOA_STATE_HISTORY)
+	knotd_mod_t *mod;            /*!< For logs. */
+	const soa_metrics_t *metrics;
+	const knot_dname_t *zone;    /*!< The record's key. */
+	char *dir;                   /*!< The state directory. */
+	char *hw_file;               /*!< Its high-water file. */
+	soa_store_t *store;          /*!< NULL while it cannot be opened (read atomically). */
+} soa_state_t;
 
 /*!
- * \brief Encodes a record (format in state.c).
+ * \brief Opens the zone's state directory; a failure is logged and counted,
+ *        and opening is tried again at the next zone version.
  *
- * \param rec  Record.
- * \param buf  Output buffer of at least SOA_RECORD_MAX bytes.
- *
- * \return Encoded size.
+ * \return KNOT_EOK, or KNOT_ENOMEM (nothing else fails load()).
  */
-size_t soa_record_encode(const soa_record_t *rec, uint8_t *buf);
+int soa_state_init(soa_state_t *s, knotd_mod_t *mod, const soa_metrics_t *m,
+                   const knot_dname_t *zone, const char *dir);
+
+/*! \brief Releases the paths (the store stays with the process). */
+void soa_state_deinit(soa_state_t *s);
+
+/*! \brief Reads the zone's stored record; false if there is none or no store. */
+bool soa_state_get(soa_state_t *s, soa_record_t *rec);
 
 /*!
- * \brief Decodes a record; unknown items are skipped.
+ * \brief Decides the published serial of a zone version: in the store
+ *        (soa_store_publish()), or, when that fails, by the same rule from
+ *        what this instance published last (lost state assumed).
  *
- * \retval 0                   Decoded.
- * \retval SOA_STATE_EVERSION  Unknown format version.
- * \retval SOA_STATE_EBADREC   Truncated or inconsistent record.
+ * \param s     State.
+ * \param v     The version.
+ * \param mem   The record of what this instance published last, NULL if nothing.
+ * \param now   UNIX time.
+ * \param tid   Worker thread id, for counters.
+ * \param rec   Output: the version's record.
+ *
+ * \return True if it is a new allocation (to log and count).
  */
-int soa_record_decode(const uint8_t *buf, size_t len, soa_record_t *rec);
+bool soa_state_publish(soa_state_t *s, const soa_version_t *v, const soa_record_t *mem,
+                       int64_t now, unsigned tid, soa_record_t *rec);
 
-/*!
- * \brief A record of one version and nothing before it: what an instance
- *        knows from memory of a serial it published.
- */
-void soa_record_single(soa_record_t *rec, uint32_t real, uint32_t published, uint8_t mode);
-
-/*!
- * \brief Finds the published serial of a real serial in the history.
- *
- * \return Index in hist, -1 if absent.
- */
-int soa_record_find_real(const soa_record_t *rec, uint32_t real);
-
-/*!
- * \brief Finds a published serial in the history.
- *
- * \return Index in hist, -1 if absent.
- */
-int soa_record_find_published(const soa_record_t *rec, uint32_t published);
-
-/*! \brief Inputs of an allocation request. */
-typedef struct {
-	uint32_t real;   /*!< Current real serial. */
-	uint32_t today;  /*!< Today's UTC date YYYYMMDD. */
-	uint32_t floor;  /*!< serial-floor. */
-	bool is_signed;  /*!< The zone is DNSSEC-signed. */
-	int64_t now;     /*!< UNIX time, stored in the record. */
-	uint32_t lost;   /*!< A serial that may already have been published when the
-	                      stored record is unreadable (or missing while missing
-	                      means lost): the new one must be greater. */
-	bool missing_is_lost; /*!< A missing record means lost state, not a new zone. */
-	bool have_mem;        /*!< This instance published mem_pub for mem_real (from its
-	                           snapshot), which may not have reached the database. */
-	uint32_t mem_real;
-	uint32_t mem_pub;
-	uint8_t mem_mode;
-} soa_alloc_req_t;
-
-/*!
- * \brief Computes the record that follows rec for a new version. Pure.
- *
- * \param rec   Current record, NULL if none.
- * \param req   Request.
- * \param next  Output record.
- *
- * \return True if next differs from rec (a new allocation).
- */
-bool soa_record_next(const soa_record_t *rec, const soa_alloc_req_t *req,
-                     soa_record_t *next);
-
-/*! \brief Shared state environment (opaque). */
-typedef struct soa_state soa_state_t;
-
-/*!
- * \brief Opens (creating if needed) the state environment in a directory.
- *
- * A damaged data file (not LMDB, or truncated) is moved aside as
- * data.mdb.broken-TIME and a new database, marked lost, is started (see
- * soa_state_notice()). Before every transaction the file is checked again:
- * a file that shrank was truncated under the process and is replaced the
- * same way, instead of being read through the memory map.
- *
- * \param path  Directory.
- * \param out   Handle, shared and reference-counted per path.
- *
- * \return 0 or an LMDB/errno code (soa_state_strerror).
- */
-int soa_state_open(const char *path, soa_state_t **out);
-
-/*! \brief Drops a reference; the environment closes with the last one. */
-void soa_state_close(soa_state_t *st);
-
-/*! \brief Path of the environment's data file, for messages. */
-const char *soa_state_file(const soa_state_t *st);
-
-/*!
- * \brief True if the database was recreated after its data file was lost
- *        or damaged: a missing zone record then means lost state.
- */
-bool soa_state_lost(soa_state_t *st);
-
-/*!
- * \brief The highest serial ever published through this database (kept in
- *        a separate file beside it, so it survives a damaged data file).
- *
- * \return True if known.
- */
-bool soa_state_high_water(soa_state_t *st, uint32_t *serial);
-
-/*! \brief The high-water mark read from a directory whose database cannot be opened. */
-bool soa_state_high_water_at(const char *path, uint32_t *serial);
-
-/*!
- * \brief Takes the message about a recovery (damaged or missing data file
- *        replaced), once.
- *
- * \return True and the message in buf if there is one.
- */
-bool soa_state_notice(soa_state_t *st, char *buf, size_t len);
-
-/*!
- * \brief Reads a zone's record.
- *
- * \return 0, MDB_NOTFOUND, or an error code.
- */
-int soa_state_get(soa_state_t *st, const knot_dname_t *zone, soa_record_t *rec);
-
-/*!
- * \brief Allocates (or confirms) the published serial for a version.
- *
- * \param st       Environment.
- * \param zone     Zone name.
- * \param req      Request.
- * \param rec      Output: the record after the call.
- * \param created  Output: a new allocation was committed.
- * \param broken   Output: the stored record was unreadable and was replaced
- *                 by one allocated above req->lost.
- *
- * \return 0 or an error code; on error nothing is stored.
- */
-int soa_state_allocate(soa_state_t *st, const knot_dname_t *zone,
-                       const soa_alloc_req_t *req, soa_record_t *rec,
-                       bool *created, bool *broken);
-
-/*!
- * \brief Drops history entries up to and including the given real serial,
- *        after a transfer showed versions the module never saw after it.
- *
- * \return 0 or an error code.
- */
-int soa_state_cut_history(soa_state_t *st, const knot_dname_t *zone, uint32_t real);
-
-/*! \brief Message for a state error code. */
-const char *soa_state_strerror(int rc);
+/*! \brief Drops the zone's history up to a real serial (see soa_store_cut_history()). */
+void soa_state_cut_history(soa_state_t *s, uint32_t real);

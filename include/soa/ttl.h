@@ -24,12 +24,17 @@
 
 #include <stdint.h>
 
-/*! \brief How the operator policy changed the RFC 2308 negative TTL. */
+/*! \brief How the operator policy changed the RFC 2308 negative TTL (the
+ *         classes but the first are the indexes of negative-ttl[...] + 1). */
 typedef enum {
 	SOA_NEG_AS_IS = 0, /*!< min(SOA TTL, MINIMUM) was within bounds. */
 	SOA_NEG_CAPPED,    /*!< Lowered to negative-ttl-max. */
 	SOA_NEG_RAISED,    /*!< Raised to negative-ttl-min. */
+	SOA_NEG_CLASS__COUNT
 } soa_neg_class_t;
+
+/*! \brief Classes that count: negative-ttl[...] has one index each. */
+#define SOA_NEG_CLASSES (SOA_NEG_CLASS__COUNT - 1)
 
 /*!
  * \brief Computes the TTL of every record in a negative answer's authority

@@ -2,13 +2,19 @@
 between Knot series, tested on every series make check covers: each test here
 fails if a knotd release breaks an assumption module/knotd_compat.c makes."""
 
+import base64
 import os
 import time
 
 import dns.rcode
+import dns.rdatatype
+import dns.xfr
 import pytest
 
-from knotharness import soa_zone
+from knotharness import LOCAL_ACL, ddns, free_port, remote_conf, soa_zone
+from serial_helpers import soa_serials_of_xfr, xfr_messages
+from test_detect import FakeSecondary, wait_for
+from test_xfr import apply_ixfr, auth, big_zone, primary, zone_from_axfr
 
 Z = "example.test."
 
@@ -59,3 +65,115 @@ def test_zone_added_by_conf_transaction_gets_the_module(knot):
     assert k.soa_serial(new) != 501                   # a published date serial
     assert k.query("nx." + Z, "A").authority[0].ttl == 42
     assert k.alive()
+
+
+# --- Transfers: soa_knotd_zone_may_transfer(), soa_knotd_xfr_more(),
+# soa_knotd_force_axfr(), soa_knotd_ixfr_*_serial(), soa_knotd_tsig_*() ---
+
+def test_acl_action_transfer_value(knot):
+    """soa_knotd_zone_may_transfer() reads ACL action "transfer" as option
+    value 2 (acl_action_t): an ACL allowing transfers only gets the transfer
+    hooks, and the AXFR carries the published serial; "notify" (1) and
+    "update" (3) do not."""
+    for action, hooks in (("transfer", True), ("[notify, update]", False)):
+        k = knot({Z: soa_zone(Z, serial=501)}, mod_conf={"serial-format": "date"},
+                 acl_conf=f"acl:\n  - id: a\n    address: 127.0.0.1\n    action: {action}",
+                 template_extra=["acl: a"], log_level="debug", name=f"acl-{hooks}").start()
+        assert ("transfer hooks not needed" not in k.log_text()) == hooks, action
+        if hooks:
+            p = k.soa_serial(Z)
+            assert soa_serials_of_xfr(k, Z, "AXFR") == [p, p] and p != 501
+        k.stop()
+
+
+def test_automatic_acl_transfer_carries_published_serial(knot):
+    """soa_knotd_zone_may_transfer(): with server automatic-acl, knotd lets
+    the zone's notify remotes transfer without an ACL rule
+    (process_query_acl_check()): the transfer hooks must be there for them."""
+    k = knot({Z: big_zone(n=10)}, mod_conf={"serial-format": "date"},
+             server_extra=["automatic-acl: on"], extra_conf=remote_conf("sec", free_port()),
+             template_extra=["notify: sec"])
+    k.start()
+    p = k.soa_serial(Z)
+    assert p != 501
+    assert soa_serials_of_xfr(k, Z, "AXFR") == [p, p]
+    assert "AXFR, outgoing" in k.log_text() and "automatic" in k.log_text()
+
+
+@pytest.mark.parametrize("tsig", [False, True], ids=["plain", "tsig"])
+def test_transfer_message_states(knot, tsig):
+    """soa_knotd_xfr_more(): END sees KNOT_STATE_PRODUCE (2) on every message
+    but the last. The first message, where the first SOA is, is such a
+    message: if the value were wrong, it would go out with the real serial,
+    and with TSIG the chain would break."""
+    k = primary(knot, tsig).start()
+    p = k.soa_serial(Z)
+    msgs = xfr_messages(k, Z, "AXFR", **auth(tsig))      # dnspython checks each TSIG
+    assert len(msgs) > 3
+    first = [rr for rr in msgs[0].answer if rr.rdtype == dns.rdatatype.SOA]
+    assert first and first[0][0].serial == p
+    assert all(m.had_tsig for m in msgs) == tsig
+
+
+@pytest.mark.parametrize("tsig", [False, True], ids=["plain", "tsig"])
+def test_ixfr_client_serial_translated(knot, tsig):
+    """soa_knotd_ixfr_set_client_serial(): knotd reads the client's serial
+    from its parsed copy of the query after BEGIN, and checks TSIG over the
+    query's wire: an IXFR from an earlier published serial is served from
+    knotd's journal, and the request's TSIG still verifies."""
+    k = primary(knot, tsig, n=10).start()
+    p0 = k.soa_serial(Z)
+    ddns(k, Z, adds=[("c1", 300, "A", "192.0.2.1")], **auth(tsig))
+    p1 = k.soa_serial(Z)
+    before = k.stats(Z)
+    assert soa_serials_of_xfr(k, Z, "IXFR", p0, **auth(tsig)) == [p1, p0, p1, p1]
+    d = {n: v - before[n] for n, v in k.stats(Z).items()}
+    assert d["transfer[ixfr-journal]"] == 1
+
+
+def test_ixfr_forced_axfr_style(knot):
+    """soa_knotd_force_axfr(): setting qdata->type to AXFR in BEGIN makes
+    knotd answer the IXFR with the whole zone (its own fallback)."""
+    k = primary(knot, False, n=10).start()
+    p = k.soa_serial(Z)
+    msgs = xfr_messages(k, Z, "IXFR", 12345)
+    records = [rr for m in msgs for rr in m.answer]
+    assert records[0][0].serial == p and records[-1][0].serial == p and len(records) > 10
+    assert msgs[0].question[0].rdtype == dns.rdatatype.IXFR
+
+
+def test_tsig_unsign_signs_the_error_reply(knot):
+    """soa_knotd_tsig_unsign(): after knotd signed a message the module must
+    refuse (a version it never saw), restoring pkt_count and the MAC makes
+    knotd sign its SERVFAIL as that message: dnspython verifies the error
+    reply's TSIG (a wrong one would raise BadSignature, not TransferError)."""
+    k = primary(knot, True, n=10).start()
+    z = zone_from_axfr(k, True)
+    ddns(k, Z, adds=[("g1", 300, "A", "192.0.2.1")], **auth(True))
+    ddns(k, Z, adds=[("g2", 300, "A", "192.0.2.2")], **auth(True))   # no query between
+    with pytest.raises(dns.xfr.TransferError) as e:
+        apply_ixfr(k, z, True)
+    assert e.value.rcode == dns.rcode.SERVFAIL
+
+
+# --- NOTIFY: soa_knotd_tsig_algorithm() ---
+
+@pytest.mark.parametrize("alg", ["hmac-sha1", "hmac-sha384", "hmac-sha512"])
+def test_tsig_algorithm_of_a_key(knot, alg):
+    """soa_knotd_tsig_algorithm(): the key section's algorithm option is a
+    dnssec_tsig_algorithm_t; a NOTIFY signed with a key of each algorithm
+    verifies at the secondary (dnspython) and its signed reply is accepted."""
+    key = ("alg-key.", alg, base64.b64encode(b"k" * 32).decode())
+    sec = FakeSecondary(key=key)
+    try:
+        k = knot({Z: soa_zone(Z, serial=501, refresh=3600)}, mod_conf={"serial-format": "date"},
+                 acl_conf=LOCAL_ACL, template_extra=["acl: local"],
+                 extra_conf=remote_conf("sec", sec.port, key[0]),
+                 zone_extra={Z: ["notify: sec"]}, tsig_keys={key[0]: (key[1], key[2])}).start()
+        p0 = k.soa_serial(Z)
+        ddns(k, Z, adds=[("t1", 300, "A", "192.0.2.1")])
+        wait_for(lambda: p0 + 1 in sec.serials(), 3, "signed NOTIFY")
+        assert all(g[2] for g in sec.got if g[1] == p0 + 1), sec.got
+        wait_for(lambda: k.stats(Z, settle=False)["notify[acked]"] == 1, 3, "reply accepted")
+    finally:
+        sec.close()

@@ -223,18 +223,3 @@ def test_knot_secondary_follows_updates(knot, tmp_path, tsig):
     assert stats["transfer[ixfr-journal]"] >= 4
     assert "IXFR, incoming" in sec.log_text()
 
-
-def test_automatic_acl_transfer_carries_published_serial(knot):
-    """With server automatic-acl, knotd lets the zone's notify remotes transfer
-    without an ACL rule: the transfer hooks must be there for them too."""
-    k = knot({Z: big_zone(n=10)}, mod_conf={"serial-format": "date"},
-             server_extra=["automatic-acl: on"], extra_conf=remote_conf("sec", free_port()),
-             template_extra=["notify: sec"])
-    k.start()
-    p = k.soa_serial(Z)
-    assert p != 501
-    msgs = xfr_messages(k, Z, "AXFR")
-    serials = [rd.serial for m in msgs for rr in m.answer if rr.rdtype == dns.rdatatype.SOA
-               for rd in rr]
-    assert serials == [p, p]
-    assert "AXFR, outgoing" in k.log_text() and "automatic" in k.log_text()

@@ -5,14 +5,15 @@
 /*!
  * \file
  *
- * \brief libFuzzer target for the state record codec and the allocation
- *        transition of module/state.c (soa_record_decode, soa_record_encode,
- *        soa_record_find_*, soa_record_next).
+ * \brief libFuzzer target for the state record codec (module/record.c:
+ *        soa_record_decode, soa_record_encode, soa_record_find_*) and the
+ *        publish rule (module/publish.c: soa_publish).
  *
  * Input: RECORD || REQUEST, REQUEST being the last REQ_LEN bytes (fewer
  * inputs are zero-padded requests). The decoder runs on the whole input and
- * on RECORD; soa_record_next runs on the decoded RECORD (or NULL) with the
- * request below.
+ * on RECORD; soa_publish runs on the decoded RECORD (or NULL) with the
+ * request below (lost counts only with missing_is_lost, as the store passes
+ * it; now is the time the store records).
  *
  *   REQUEST = flags(1) real(4) today(4) floor(4) now(8) lost(4)
  *   flags: 0x01 rec NULL           0x02 is_signed      0x04 missing_is_lost
@@ -24,7 +25,8 @@
 
 #include "common.h"
 #include "soa/serial.h"
-#include "soa/state.h"
+#include "soa/publish.h"
+#include "soa/record.h"
 
 #define REQ_LEN 25
 
@@ -56,7 +58,7 @@ static void check_find(const soa_record_t *rec, uint32_t v, const char *what)
 static void check_record(const soa_record_t *rec, const char *what)
 {
 	CHECK(rec->mode < SOA_MODE__COUNT, "%s: mode %u", what, rec->mode);
-	CHECK(rec->hist_count >= 1 && rec->hist_count <= SOA_STATE_HISTORY,
+	CHECK(rec->hist_count >= 1 && rec->hist_count <= SOA_RECORD_HISTORY,
 	      "%s: hist_count %u", what, rec->hist_count);
 	const soa_pair_t *last = &rec->hist[rec->hist_count - 1];
 	CHECK(last->real == rec->real && last->published == rec->published,
@@ -85,9 +87,9 @@ static int decode_checked(const uint8_t *buf, size_t len, soa_record_t *rec)
 	uint8_t *copy = dup_bytes(buf, len); // exactly sized: ASan sees over-reads
 	int ret = soa_record_decode(copy, len, rec);
 	free(copy);
-	CHECK(ret == 0 || ret == SOA_STATE_EBADREC || ret == SOA_STATE_EVERSION,
+	CHECK(ret == 0 || ret == KNOT_EMALF || ret == KNOT_ENOTSUP,
 	      "decode: %d", ret);
-	CHECK((ret == SOA_STATE_EVERSION) == (len >= 1 && buf[0] != 1),
+	CHECK((ret == KNOT_ENOTSUP) == (len >= 1 && buf[0] != 1),
 	      "decode: %d for version byte %d", ret, len >= 1 ? buf[0] : -1);
 	if (ret != 0) {
 		return ret;
@@ -112,62 +114,61 @@ static int decode_checked(const uint8_t *buf, size_t len, soa_record_t *rec)
 	return 0;
 }
 
+/*! \brief A request: the version, the lost-state bound and the time. */
 typedef struct {
-	uint8_t flags;
-	soa_alloc_req_t req;
-} req_in_t;
+	soa_version_t v;
+	uint32_t lost;
+	int64_t now;
+} req_t;
 
-static void build_req(const uint8_t *p, const soa_record_t *rec, req_in_t *in)
+static void build_req(const uint8_t *p, const soa_record_t *rec, req_t *r)
 {
 	uint8_t f = p[0];
-	soa_alloc_req_t *r = &in->req;
-	in->flags = f;
-	r->real = knot_wire_read_u32(p + 1);
-	r->today = knot_wire_read_u32(p + 5);
-	r->floor = knot_wire_read_u32(p + 9);
+	r->v.real = knot_wire_read_u32(p + 1);
+	r->v.today = knot_wire_read_u32(p + 5);
+	r->v.floor = knot_wire_read_u32(p + 9);
 	r->now = (int64_t)knot_wire_read_u64(p + 13);
-	r->lost = knot_wire_read_u32(p + 21);
-	r->is_signed = f & 0x02;
-	r->missing_is_lost = f & 0x04;
+	r->lost = (f & 0x04) ? knot_wire_read_u32(p + 21) : 0;
+	r->v.is_signed = f & 0x02;
 	if (f & 0x20) {
-		r->today = soa_date_from_time(r->now);
+		r->v.today = soa_date_from_time(r->now);
 	}
 	if (rec != NULL) {
 		if (f & 0x08) {
-			r->real = rec->real;
+			r->v.real = rec->real;
 		} else if (f & 0x10) {
-			r->real = rec->real + (r->real & 0xff);
+			r->v.real = rec->real + (r->v.real & 0xff);
 		} else if (f & 0x80) {
-			r->real = rec->published + (r->real & 0xff);
+			r->v.real = rec->published + (r->v.real & 0xff);
 		}
 		if (f & 0x40) {
-			r->floor = rec->published + (r->floor & 0xff);
+			r->v.floor = rec->published + (r->v.floor & 0xff);
 		}
 	}
 }
 
 /*!
- * \brief Checks one soa_record_next() transition.
+ * \brief Checks one soa_publish() decision (stored with req->now, as the
+ *        store does).
  *
- * What the code guarantees (soa_record_next, soa_serial_alloc):
+ * What the code guarantees (soa_publish, soa_serial_alloc):
  *  - a false return hands back rec unchanged (rec is never NULL then);
- *  - a true return is a new allocation for req->real at req->now;
+ *  - a true return is a new allocation for the requested real serial;
  *  - signed (req->is_signed): the real serial is published as is, mode
  *    SIGNED, history restarted: the published serial may go backwards (the
  *    documented exception: the module does not rewrite signed zones);
  *  - unsigned with a previous record: every rule of soa_serial_alloc with
  *    have_prev yields a serial greater (RFC 1982) than rec->published,
  *    whatever rec's mode (also from SIGNED back to unsigned);
- *  - unsigned without a record, req->missing_is_lost and req->lost != 0:
- *    greater than req->lost;
+ *  - unsigned without a record and a lost-state bound: greater than it;
  *  - the history grows by one along a chain of one unsigned mode, else it
  *    restarts with the current pair.
  */
-static void check_next(const soa_record_t *rec, const soa_alloc_req_t *req,
-                       soa_record_t *next)
+static void check_next(const soa_record_t *rec, const req_t *r, soa_record_t *next)
 {
+	const soa_version_t *req = &r->v;
 	memset(next, 0xA5, sizeof(*next));
-	bool changed = soa_record_next(rec, req, next);
+	bool changed = soa_publish(rec, r->lost, req, next);
 	check_record(next, "next");
 
 	if (!changed) {
@@ -179,7 +180,8 @@ static void check_next(const soa_record_t *rec, const soa_alloc_req_t *req,
 	}
 
 	CHECK(next->real == req->real, "next: real %u, requested %u", next->real, req->real);
-	CHECK(next->updated == (uint64_t)req->now, "next: updated");
+	CHECK(next->updated == 0, "next: updated is the store's");
+	next->updated = r->now;
 	if (rec != NULL) {
 		CHECK(next->real != rec->real || next->published != rec->published ||
 		      next->mode != rec->mode, "next: a new allocation equal to the old one");
@@ -198,9 +200,9 @@ static void check_next(const soa_record_t *rec, const soa_alloc_req_t *req,
 		      "next: published went from %u to %u (modes %u -> %u, real %u -> %u, floor %u, today %u)",
 		      rec->published, next->published, rec->mode, next->mode, rec->real,
 		      req->real, req->floor, req->today);
-	} else if (req->missing_is_lost && req->lost != 0) {
-		CHECK(soa_serial_gt(next->published, req->lost),
-		      "next: published %u not above the lost serial %u", next->published, req->lost);
+	} else if (r->lost != 0) {
+		CHECK(soa_serial_gt(next->published, r->lost),
+		      "next: published %u not above the lost serial %u", next->published, r->lost);
 	}
 
 	// History: kept along one chain of one unsigned mode, else restarted.
@@ -208,7 +210,7 @@ static void check_next(const soa_record_t *rec, const soa_alloc_req_t *req,
 	             soa_serial_gt(req->real, rec->real) &&
 	             soa_serial_gt(next->published, rec->published);
 	if (chain) {
-		unsigned skip = rec->hist_count == SOA_STATE_HISTORY ? 1 : 0;
+		unsigned skip = rec->hist_count == SOA_RECORD_HISTORY ? 1 : 0;
 		CHECK(next->hist_count == rec->hist_count - skip + 1, "next: history length");
 		CHECK(memcmp(next->hist, rec->hist + skip,
 		             (rec->hist_count - skip) * sizeof(soa_pair_t)) == 0, "next: history copy");
@@ -220,13 +222,13 @@ static void check_next(const soa_record_t *rec, const soa_alloc_req_t *req,
 /*!
  * \brief The same request again settles: at most one more allocation, and
  *        only in the documented case "below the floor" (a date serial under
- *        the floor is allocated again, see soa_record_next).
+ *        the floor is allocated again, see soa_publish).
  */
-static void check_settles(const soa_record_t *first, const soa_alloc_req_t *req)
+static void check_settles(const soa_record_t *first, const req_t *req)
 {
 	soa_record_t cur = *first, next;
 	for (int k = 0; k < 3; k++) {
-		bool below_floor = cur.mode == SOA_MODE_DATE && cur.published < req->floor;
+		bool below_floor = cur.mode == SOA_MODE_DATE && cur.published < req->v.floor;
 		bool kept_flip = cur.mode == SOA_MODE_KEPT;
 		check_next(&cur, req, &next);
 		bool changed = !same_record(&cur, &next);
@@ -261,13 +263,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 	}
 
 	const soa_record_t *prev = (have && !(req_bytes[0] & 0x01)) ? &rec : NULL;
-	req_in_t in = { 0 };
-	build_req(req_bytes, prev, &in);
+	req_t req = { 0 };
+	build_req(req_bytes, prev, &req);
 
 	fuzz_context = prev != NULL ? "next" : "next from no record";
-	check_next(prev, &in.req, &next);
+	check_next(prev, &req, &next);
 	fuzz_context = "same request again";
-	check_settles(&next, &in.req);
+	check_settles(&next, &req);
 	fuzz_context = "store";
 
 	// The result stored and read back is the same record.

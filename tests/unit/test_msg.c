@@ -6,7 +6,7 @@
 
 #include <string.h>
 
-#include "soa/notify.h"
+#include "soa/msg.h"
 #include "tap.h"
 
 static const knot_dname_t *ZONE = (const knot_dname_t *)"\x07""example\x04test";

@@ -1,0 +1,89 @@
+/*  Copyright (C) 2026 mod-soa contributors
+
+    This program is free software: you can redistribute it and/or modify
+    it under the terms of the GNU General Public License as published by
+    the Free Software Foundation, either version 3 of the License, or
+    (at your option) any later version.
+
+    This program is distributed in the hope that it will be useful,
+    but WITHOUT ANY WARRANTY; without even the implied warranty of
+    MERCHANTABILITY or FITNESS FOR A PARTICULAR PURPOSE.  See the
+    GNU General Public License for more details.
+
+    You should have received a copy of the GNU General Public License
+    along with this program.  If not, see <https://www.gnu.org/licenses/>.
+ */
+/*!
+ * \file
+ *
+ * \brief DNS messages the module sends itself: SOA queries that make knotd
+ *        answer (and the module observe) a zone, and NOTIFY (RFC 1996) with the
+ *        published serial. Pure: libknot only.
+ */
+
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <libknot/libknot.h>
+
+/*! \brief Room for any message built here (SOA RDATA is at most 2x255+20 bytes). */
+#define SOA_MSG_MAX 1232
+
+/*!
+ * \brief Builds an SOA query for a zone (RD clear, no EDNS).
+ *
+ * \return KNOT_EOK and *len, or an error.
+ */
+int soa_msg_soa_query(uint8_t *buf, size_t max, uint16_t id, const knot_dname_t *zone,
+                      size_t *len);
+
+/*! \brief The SOA a NOTIFY announces. */
+typedef struct {
+	const knot_dname_t *zone; /*!< Zone (owner of the SOA). */
+	uint32_t ttl;             /*!< SOA TTL. */
+	const uint8_t *rdata;     /*!< SOA RDATA as in the zone (uncompressed names). */
+	uint16_t rdlen;           /*!< Its length (>= 22). */
+	uint32_t serial;          /*!< Serial to announce (replaces the RDATA's). */
+} soa_msg_soa_t;
+
+/*!
+ * \brief Builds a NOTIFY (opcode NOTIFY, AA, question ZONE SOA, the SOA with
+ *        the given serial in the answer section), signed if a key is given.
+ *
+ * \param buf      Output buffer.
+ * \param max      Its size.
+ * \param id       Message ID.
+ * \param soa      Announced SOA.
+ * \param key      TSIG key or NULL.
+ * \param mac      Output: the request MAC (checked against the reply), or NULL.
+ * \param mac_len  In: capacity of mac; out: its length (0 unsigned).
+ * \param len      Output: message length.
+ *
+ * \return KNOT_EOK or an error.
+ */
+int soa_msg_notify(uint8_t *buf, size_t max, uint16_t id, const soa_msg_soa_t *soa,
+                   const knot_tsig_key_t *key, uint8_t *mac, size_t *mac_len, size_t *len);
+
+/*!
+ * \brief Checks whether a datagram is the reply to a NOTIFY sent.
+ *
+ * \param buf      Datagram.
+ * \param len      Its length.
+ * \param id       ID of the NOTIFY.
+ * \param zone     Zone of the NOTIFY.
+ * \param key      TSIG key the NOTIFY was signed with, or NULL.
+ * \param mac      Request MAC of the NOTIFY.
+ * \param mac_len  Its length.
+ * \param rcode    Output: the reply's RCODE.
+ *
+ * \retval KNOT_EOK    The reply (signature verified if signed); see *rcode.
+ * \retval KNOT_ENOENT Not a reply to this NOTIFY (other ID, opcode or question).
+ * \retval KNOT_EMALF  Not a valid message.
+ * \retval other       TSIG verification failed (a reply, but not authentic).
+ */
+int soa_msg_notify_reply(const uint8_t *buf, size_t len, uint16_t id,
+                         const knot_dname_t *zone, const knot_tsig_key_t *key,
+                         const uint8_t *mac, size_t mac_len, uint16_t *rcode);

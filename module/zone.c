@@ -1,0 +1,102 @@
+/*  Copyright (C) 2026 mod-soa contributors
+
+    This program is free software: you can redistribute it and/or modify
+    it under the terms of the GNU General Public License as published by
+    the Free Software Foundation, either version 3 of the License, or
+    (at your option) any later version.
+
+    This program is distributed in the hope that it will be useful,
+    but WITHOUT ANY WARRANTY; without even the implied warranty of
+    MERCHANTABILITY or FITNESS FOR A PARTICULAR PURPOSE.  See the
+    GNU General Public License for more details.
+
+    You should have received a copy of the GNU General Public License
+    along with this program.  If not, see <https://www.gnu.org/licenses/>.
+ */
+/*!
+ * \file
+ *
+ * \brief The per-zone module context.
+ */
+
+#include <stdlib.h>
+
+#include "soa/snap.h"
+#include "soa/zone.h"
+
+int soa_zone_new(knotd_mod_t *mod, soa_zone_t **out)
+{
+	soa_zone_t *z = calloc(1, sizeof(*z));
+	if (z == NULL) {
+		return KNOT_ENOMEM;
+	}
+	z->mod = mod;
+	pthread_mutex_init(&z->lock, NULL);
+
+	// knotd frees its zone name before unload() runs: keep a copy.
+	z->name = knot_dname_copy(knotd_mod_zone(mod), NULL);
+	int ret = (z->name != NULL) ? soa_conf_read(mod, &z->opt) : KNOT_ENOMEM;
+	if (ret == KNOT_EOK) {
+		ret = soa_metrics_register(&z->metrics, mod, z->opt.groups, z->opt.date);
+	}
+	if (ret == KNOT_EOK && z->opt.notify) {
+		ret = soa_remotes_load(mod, &z->remotes, &z->remote_count);
+	}
+	if (ret == KNOT_EOK && z->opt.date) {
+		ret = soa_state_init(&z->state, mod, &z->metrics, z->name, z->opt.state_dir);
+	}
+	if (ret != KNOT_EOK) {
+		soa_zone_free(z);
+		return ret;
+	}
+
+	z->watch = (soa_watch_t){
+		.mod = mod,
+		.metrics = &z->metrics,
+		.zone = z->name,
+		.remotes = z->remotes,
+		.remote_count = z->remote_count,
+		.notify = z->opt.notify,
+		.snap = &z->snap,
+	};
+
+	// Gauges of the last known version until the zone answers; allocations
+	// above its serial are announced.
+	soa_record_t rec;
+	if (z->opt.date && soa_state_get(&z->state, &rec)) {
+		soa_gauge(&z->metrics, SOA_CTR_SOA, SOA_G_SERIAL, rec.real);
+		soa_gauge(&z->metrics, SOA_CTR_SOA, SOA_G_PUBLISHED_SERIAL, rec.published);
+		z->watch.published = rec.published;
+		z->watch.have_published = true;
+	}
+	*out = z;
+	return KNOT_EOK;
+}
+
+void soa_zone_watch(soa_zone_t *z)
+{
+	soa_addr_t listen;
+	if (soa_listen_addr(z->mod, &listen)) {
+		soa_service_set_target(&listen);
+	}
+	soa_service_add(&z->watch);
+	z->watched = true;
+}
+
+void soa_zone_free(soa_zone_t *z)
+{
+	if (z == NULL) {
+		return;
+	}
+	// The service thread lets go of the zone before it is freed.
+	if (z->watched) {
+		soa_service_remove(&z->watch);
+	}
+	soa_snap_free(z);
+	soa_state_deinit(&z->state);
+	soa_remotes_free(z->remotes, z->remote_count);
+	soa_conf_free(&z->opt);
+	pthread_mutex_destroy(&z->lock);
+	free(z->name);
+	free(z);
+}
