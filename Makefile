@@ -66,7 +66,7 @@ ALL_CFLAGS   = -std=gnu11 -fPIC -fvisibility=hidden -D_LGPL_SOURCE $(WARN) -Iinc
 
 # Pure core: no knotd symbols, unit-tested on its own.
 CORE_SRC    := module/serial.c module/ttl.c module/lint.c module/wire.c module/record.c \
-               module/publish.c module/recovery.c module/store.c module/msg.c \
+               module/publish.c module/recovery.c module/env.c module/store.c module/msg.c \
                module/series.c
 GLUE_SRC    := module/soa.c module/conf.c module/zone.c module/snap.c module/state.c \
                module/query.c module/xfr.c module/metrics.c module/process.c \

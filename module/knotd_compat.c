@@ -31,8 +31,6 @@
 
 /* Series. */
 
-extern knotd_mod_api_t knotd_mod_api;
-
 /*! \brief dl_iterate_phdr() callback: remembers the libknot sonames loaded. */
 static int find_libknot(struct dl_phdr_info *info, size_t size, void *arg)
 {
@@ -56,9 +54,6 @@ static int find_libknot(struct dl_phdr_info *info, size_t size, void *arg)
 }
 
 /*!
- * \brief Runs when knotd (or knotc) dlopen()s the library, before it reads
- *        knotd_mod_api.
- *
  * Knot 3.4 and 3.5 share module ABI 600, but 3.5.2 enlarged yp_item_t, the
  * element of the configuration schema (knot/conf/module.c reads
  * api->config with the running release's layout): a 3.4 build in knotd
@@ -70,13 +65,12 @@ static int find_libknot(struct dl_phdr_info *info, size_t size, void *arg)
  * process: then the ABI version is withdrawn and knotd refuses the module
  * as "incompatible version" (conf/module.c) instead.
  */
-__attribute__((constructor))
-static void refuse_foreign_libknot(void)
+void soa_knotd_refuse_foreign_libknot(knotd_mod_api_t *api)
 {
 	char names[2][64] = { "", "" };
 	(void)dl_iterate_phdr(find_libknot, &names);
 	if (names[1][0] != '\0') {
-		knotd_mod_api.version = 0;
+		api->version = 0;
 		fprintf(stderr, "mod-soa: built for Knot DNS %s, but this process has both %s "
 		        "and %s loaded: build the module against the knotd it runs in\n",
 		        SOA_KNOT_BUILT, names[0], names[1]);

@@ -51,10 +51,11 @@ these knotd headers have another ABI"
 #endif
 
 /*!
- * \brief Defines the module's API table like KNOTD_MOD_API(), but writable:
- *        when the library finds itself in a knotd of another series, it
- *        makes knotd refuse it before knotd reads its configuration schema
- *        (see knotd_compat.c).
+ * \brief Defines the module's API table like KNOTD_MOD_API(), but writable,
+ *        and a constructor that runs when knotd (or knotc) dlopen()s the
+ *        library, before knotd reads the table: in a knotd of another
+ *        series it withdraws the ABI version (soa_knotd_refuse_foreign_libknot()),
+ *        so knotd refuses the module before it reads the configuration schema.
  */
 #define SOA_KNOTD_MOD_API(mod_name, mod_flags, mod_load, mod_unload, mod_conf, mod_check) \
 	__attribute__((visibility("default"))) \
@@ -66,7 +67,15 @@ these knotd headers have another ABI"
 		.unload = mod_unload, \
 		.config = mod_conf, \
 		.config_check = mod_check, \
+	}; \
+	__attribute__((constructor)) static void soa_knotd_check_on_dlopen(void) \
+	{ \
+		soa_knotd_refuse_foreign_libknot(&knotd_mod_api); \
 	}
+
+/*! \brief Withdraws the API version if the process has another libknot
+ *         than the module was linked against (another Knot series). */
+void soa_knotd_refuse_foreign_libknot(knotd_mod_api_t *api);
 
 /*!
  * \brief Refuses a knotd of another Knot series than the module was built
