@@ -26,10 +26,32 @@
 
 #include "soa/conf.h"
 #include "soa/metrics.h"
+#include "soa/service.h"
 
 static const knot_lookup_t serial_formats[] = {
 	{ SOA_FORMAT_DATE, "date" },
 	{ SOA_FORMAT_KEEP, "keep" },
+	{ 0, NULL }
+};
+
+static const knot_lookup_t change_detect[] = {
+	{ SOA_DETECT_AUTO, "auto" },
+	{ SOA_DETECT_DBUS, "dbus" },
+	{ SOA_DETECT_POLL, "poll" },
+	{ SOA_DETECT_OFF,  "off" },
+	{ 0, NULL }
+};
+
+static const knot_lookup_t statistics[] = {
+	{ SOA_STATISTICS_NONE, "none" },
+	{ SOA_STATISTICS_ALL,  "all" },
+	{ SOA_GROUP_NEGATIVE,  "negative" },
+	{ SOA_GROUP_SOA,       "soa" },
+	{ SOA_GROUP_LINT,      "lint" },
+	{ SOA_GROUP_SERIAL,    "serial" },
+	{ SOA_GROUP_TRANSFER,  "transfer" },
+	{ SOA_GROUP_NOTIFY,    "notify" },
+	{ SOA_GROUP_STATE,     "state" },
 	{ 0, NULL }
 };
 
@@ -45,6 +67,8 @@ const yp_item_t soa_conf[] = {
 	{ MOD_SERIAL_FLOOR,  YP_TINT,  YP_VINT = { 0, UINT32_MAX, 0 } },
 	{ MOD_STATE_DB,      YP_TSTR,  YP_VNONE },
 	{ MOD_NOTIFY_PUB,    YP_TBOOL, YP_VBOOL = { true } },
+	{ MOD_CHANGE_DETECT, YP_TOPT,  YP_VOPT = { change_detect, SOA_DETECT_AUTO } },
+	{ MOD_STATISTICS,    YP_TOPT,  YP_VOPT = { statistics, SOA_STATISTICS_ALL }, YP_FMULTI },
 	{ NULL }
 };
 
@@ -80,6 +104,18 @@ int soa_conf_check(knotd_conf_check_args_t *args)
 		args->err_str = "state-db must not be empty";
 		return KNOT_EINVAL;
 	}
+
+	// "none" and "all" stand alone.
+	knotd_conf_t stats = knotd_conf_check_item(args, MOD_STATISTICS);
+	for (size_t i = 0; i < stats.count && stats.count > 1; i++) {
+		unsigned v = stats.multi[i].option;
+		if (v == SOA_STATISTICS_NONE || v == SOA_STATISTICS_ALL) {
+			args->err_str = "statistics none or all cannot be combined with groups";
+			knotd_conf_free(&stats);
+			return KNOT_EINVAL;
+		}
+	}
+	knotd_conf_free(&stats);
 
 	return KNOT_EOK;
 }
@@ -121,6 +157,21 @@ static char *state_path(knotd_mod_t *mod)
 	return path;
 }
 
+/*! \brief The statistics groups chosen (soa_group_t bits). */
+static unsigned groups(knotd_mod_t *mod)
+{
+	knotd_conf_t stats = knotd_conf_mod(mod, MOD_STATISTICS);
+	// Not set: every group (knotd hands no default for a multi-valued item).
+	unsigned bits = (stats.count == 0) ? SOA_GROUPS_ALL : 0;
+	for (size_t i = 0; i < stats.count; i++) {
+		unsigned v = stats.multi[i].option;
+		bits |= (v == SOA_STATISTICS_ALL) ? SOA_GROUPS_ALL :
+		        (v == SOA_STATISTICS_NONE) ? 0 : 1u << v;
+	}
+	knotd_conf_free(&stats);
+	return bits;
+}
+
 int soa_conf_read(knotd_mod_t *mod, soa_options_t *opt)
 {
 	memset(opt, 0, sizeof(*opt));
@@ -131,7 +182,8 @@ int soa_conf_read(knotd_mod_t *mod, soa_options_t *opt)
 	opt->date = knotd_conf_mod(mod, MOD_SERIAL_FORMAT).single.option == SOA_FORMAT_DATE;
 	opt->serial_floor = knotd_conf_mod(mod, MOD_SERIAL_FLOOR).single.integer;
 	opt->notify = opt->date && knotd_conf_mod(mod, MOD_NOTIFY_PUB).single.boolean;
-	opt->groups = SOA_GROUPS_ALL;
+	opt->detect = knotd_conf_mod(mod, MOD_CHANGE_DETECT).single.option;
+	opt->groups = groups(mod);
 	if (opt->date) {
 		opt->state_dir = state_path(mod);
 		if (opt->state_dir == NULL) {

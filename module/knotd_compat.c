@@ -268,3 +268,22 @@ dnssec_tsig_algorithm_t soa_knotd_tsig_algorithm(const knotd_conf_t *alg)
 {
 	return (dnssec_tsig_algorithm_t)alg->single.option;
 }
+
+/* D-Bus. */
+
+#define C_DBUS_EVENT ((const yp_name_t *)"\x0A""dbus-event")
+
+/*! server dbus-event is an option of bit values (dbus_events,
+ *  knot/conf/schema.c): zone-updated is DBUS_EVENT_ZONE_UPDATED, 1 << 1. */
+#define DBUS_EVENT_ZONE_UPDATED (1 << 1)
+
+bool soa_knotd_dbus_zone_updated(knotd_mod_t *mod)
+{
+	knotd_conf_t ev = knotd_conf(mod, C_SERVER, C_DBUS_EVENT, NULL);
+	bool on = false;
+	for (size_t i = 0; i < ev.count; i++) {
+		on = on || (ev.multi[i].option & DBUS_EVENT_ZONE_UPDATED);
+	}
+	knotd_conf_free(&ev);
+	return on;
+}

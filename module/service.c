@@ -17,8 +17,9 @@
  * \file
  *
  * \brief The module's background thread: a poll loop that runs change
- *        detection every SOA_SERVICE_PASS_MS and NOTIFY whenever a send is
- *        due or a reply arrives.
+ *        detection (detect.c) and NOTIFY (notify.c) whenever something
+ *        arrives (a wake-up, a datagram, a D-Bus message) and at least
+ *        every SOA_SERVICE_PASS_MS.
  *
  * Sockets are non-blocking; worker threads never wait for this thread.
  */
@@ -43,7 +44,7 @@
 /*! \brief The message ID of the module's own SOA checks (hooks recognize them
  *         by it and by their source port). */
 #define SELF_ID 0x50A0
-/*! \brief Most NOTIFY sockets polled at once. */
+/*! \brief Most other descriptors (NOTIFY sockets, D-Bus) polled at once. */
 #define OWN_FDS 16
 
 /*! \brief Everything the thread shares with the zones; lock guards all but
@@ -57,8 +58,7 @@ static struct {
 	uint16_t self_port[2];      /*!< Their ports (network order). */
 	soa_addr_t target;          /*!< knotd's listen address. */
 	bool have_target;
-	soa_watch_t **watches;
-	size_t count, cap;
+	soa_watch_t *changed;       /*!< New snapshots, pushed by workers without the lock. */
 } svc = { .lock = PTHREAD_MUTEX_INITIALIZER, .wake_fd = -1, .sock = { -1, -1 } };
 
 static uint64_t now_ms(void)
@@ -109,23 +109,39 @@ static void drain(int fd)
 		if (n < 0) {
 			return;
 		}
-		// Answers to the SOA checks only had to happen; replies to NOTIFY matter.
-		if (n >= KNOT_WIRE_HEADER_SIZE && knot_wire_get_opcode(buf) == KNOT_OPCODE_NOTIFY) {
+		if (n < KNOT_WIRE_HEADER_SIZE) {
+			continue;
+		} else if (knot_wire_get_opcode(buf) == KNOT_OPCODE_NOTIFY) {
 			soa_notify_on_reply(buf, n, &from);
+		} else if (knot_wire_get_id(buf) == SELF_ID) {
+			soa_detect_on_answer(buf, n);
 		}
 	}
 }
 
-/*! \brief One detection pass (the lock is held). */
-static void detect(uint64_t now)
+/*! \brief Hands the zones with new snapshots to detection (the lock is held). */
+static void take_changed(uint64_t now)
 {
-	int family = svc.have_target ? svc.target.sa.sa_family : AF_INET;
-	soa_detect_out_t out = {
+	soa_watch_t *w = __atomic_exchange_n(&svc.changed, NULL, __ATOMIC_ACQUIRE);
+	while (w != NULL) {
+		soa_watch_t *next = w->changed_next;
+		__atomic_store_n(&w->changed, false, __ATOMIC_RELEASE);
+		soa_detect_changed(w, now);
+		w = next;
+	}
+}
+
+/*! \brief One pass of detection and NOTIFY (the lock is held). */
+static void pass(uint64_t now)
+{
+	take_changed(now);
+	soa_detect_io_t io = {
 		.target = svc.have_target ? &svc.target : NULL,
-		.fd = svc.sock[family == AF_INET6],
+		.fd = { svc.sock[0], svc.sock[1] },
 		.id = SELF_ID,
 	};
-	soa_detect_pass(svc.watches, svc.count, now, &out);
+	soa_detect_run(now, &io);
+	soa_notify_run(now, svc.sock[0], svc.sock[1]);
 }
 
 static void *service_main(void *arg)
@@ -136,18 +152,18 @@ static void *service_main(void *arg)
 	(void)pthread_setname_np(pthread_self(), "mod-soa");
 	rcu_register_thread();
 
-	uint64_t next_pass = now_ms() + SOA_SERVICE_PASS_MS;
 	pthread_mutex_lock(&svc.lock);
 	while (!svc.stopping) {
-		// Sleep until the next pass, a due NOTIFY, a reply or a wake-up.
+		// Sleep until a pass is due, a NOTIFY is, or something arrives.
 		uint64_t now = now_ms();
-		int timeout = soa_notify_timeout(now, next_pass > now ? (int)(next_pass - now) : 0);
+		int timeout = soa_notify_timeout(now, SOA_SERVICE_PASS_MS);
 		struct pollfd fds[3 + OWN_FDS] = {
 			{ .fd = svc.wake_fd, .events = POLLIN },
 			{ .fd = svc.sock[0], .events = POLLIN },
 			{ .fd = svc.sock[1], .events = POLLIN },
 		};
-		nfds_t nfds = 3 + soa_notify_poll_fds(fds + 3, OWN_FDS);
+		size_t bus = soa_detect_poll_fds(fds + 3, OWN_FDS);
+		nfds_t nfds = 3 + bus + soa_notify_poll_fds(fds + 3 + bus, OWN_FDS - bus);
 		pthread_mutex_unlock(&svc.lock);
 
 		(void)poll(fds, nfds, timeout);
@@ -159,18 +175,14 @@ static void *service_main(void *arg)
 		uint64_t value;
 		while (read(svc.wake_fd, &value, sizeof(value)) > 0) {
 		}
+		now = now_ms();
+		soa_detect_on_fds(fds + 3, bus, now);
 		for (nfds_t i = 1; i < nfds; i++) {
-			if (fds[i].fd >= 0 && (fds[i].revents & POLLIN)) {
+			if ((i < 3 || i >= 3 + bus) && fds[i].fd >= 0 && (fds[i].revents & POLLIN)) {
 				drain(fds[i].fd);
 			}
 		}
-
-		now = now_ms();
-		if (now >= next_pass) {
-			next_pass = now + SOA_SERVICE_PASS_MS;
-			detect(now);
-		}
-		soa_notify_run(now, svc.sock[0], svc.sock[1]);
+		pass(now);
 	}
 	pthread_mutex_unlock(&svc.lock);
 
@@ -207,9 +219,8 @@ void soa_service_stop(void)
 
 	pthread_mutex_lock(&svc.lock);
 	soa_notify_clear();
-	free(svc.watches);
-	svc.watches = NULL;
-	svc.count = svc.cap = 0;
+	soa_detect_clear();
+	svc.changed = NULL;
 	close_shared();
 	svc.self_port[0] = svc.self_port[1] = 0;
 	svc.have_target = false;
@@ -258,33 +269,45 @@ void soa_service_set_target(const soa_addr_t *addr)
 	pthread_mutex_unlock(&svc.lock);
 }
 
+void soa_service_set_dbus(bool zone_updated)
+{
+	pthread_mutex_lock(&svc.lock);
+	soa_detect_set_dbus(zone_updated);
+	pthread_mutex_unlock(&svc.lock);
+}
+
 void soa_service_add(soa_watch_t *w)
 {
 	pthread_mutex_lock(&svc.lock);
-	if (svc.count == svc.cap) {
-		size_t cap = svc.cap ? 2 * svc.cap : 64;
-		soa_watch_t **grown = realloc(svc.watches, cap * sizeof(*grown));
-		if (grown == NULL) {
-			pthread_mutex_unlock(&svc.lock);
-			return;
-		}
-		svc.watches = grown;
-		svc.cap = cap;
+	if (soa_detect_add(w, now_ms()) != KNOT_EOK) {
+		knotd_mod_log(w->mod, LOG_ERR, "failed to watch the zone (%s), changes are seen "
+		              "by answers only", knot_strerror(KNOT_ENOMEM));
 	}
-	soa_detect_add(w, now_ms(), svc.count);
-	svc.watches[svc.count++] = w;
 	pthread_mutex_unlock(&svc.lock);
+}
+
+void soa_service_changed(soa_watch_t *w)
+{
+	// Pushed without the lock (the thread may be busy); once per pending change.
+	if (__atomic_exchange_n(&w->changed, true, __ATOMIC_ACQ_REL)) {
+		return;
+	}
+	soa_watch_t *head = __atomic_load_n(&svc.changed, __ATOMIC_RELAXED);
+	do {
+		w->changed_next = head;
+	} while (!__atomic_compare_exchange_n(&svc.changed, &head, w, true,
+	                                      __ATOMIC_RELEASE, __ATOMIC_RELAXED));
+	uint64_t one = 1;
+	(void)write(svc.wake_fd, &one, sizeof(one));
 }
 
 void soa_service_remove(soa_watch_t *w)
 {
 	pthread_mutex_lock(&svc.lock);
-	for (size_t i = 0; i < svc.count; i++) {
-		if (svc.watches[i] == w) {
-			svc.watches[i] = svc.watches[--svc.count];
-			break;
-		}
-	}
+	// knotd runs no hook of the zone any more: it can be on the workers'
+	// list, not pushed again. Take the list and look at it now.
+	take_changed(now_ms());
+	soa_detect_remove(w);
 	// Pending NOTIFYs go with the zone: knotd may be unloading the library.
 	soa_notify_drop(w);
 	pthread_mutex_unlock(&svc.lock);

@@ -235,6 +235,10 @@ const soa_snap_t *soa_snap_observe(soa_zone_t *z, knotd_qdata_t *qdata,
 		found = s;
 	}
 	pthread_mutex_unlock(&z->lock);
+	// The service thread sets change-detect-lag and sends the NOTIFY.
+	if (s != NULL && z->watched) {
+		soa_service_changed(&z->watch);
+	}
 	return found;
 }
 

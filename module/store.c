@@ -20,42 +20,77 @@
  */
 
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "soa/env.h"
+#include "soa/recovery.h"
 #include "soa/store.h"
 
-/*! \brief A state directory the process has open. */
+/*! \brief A state directory the process uses: its environment, once open. */
 struct soa_store {
-	soa_env_t *env;
+	char *path;
+	char *hw_file;               /*!< Its high-water file (readable without the environment). */
+	pthread_mutex_t lock;        /*!< Serializes opening. */
+	soa_env_t *env;              /*!< NULL until opened (read atomically). */
 	struct soa_store *next;
 };
 
-/*! \brief Every environment the process has open. */
+/*! \brief Every state directory of the process. */
 static pthread_mutex_t registry_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct soa_store *registry = NULL;
 
-int soa_store_open(const char *dir, soa_store_t **out)
+static void store_free(struct soa_store *st)
+{
+	soa_env_free(st->env);
+	pthread_mutex_destroy(&st->lock);
+	free(st->path);
+	free(st->hw_file);
+	free(st);
+}
+
+int soa_store_get_dir(const char *dir, soa_store_t **out)
 {
 	pthread_mutex_lock(&registry_lock);
-	for (struct soa_store *st = registry; st != NULL; st = st->next) {
-		if (strcmp(st->env->path, dir) == 0) {
-			*out = st;
-			pthread_mutex_unlock(&registry_lock);
-			return KNOT_EOK;
+	struct soa_store *st = registry;
+	while (st != NULL && strcmp(st->path, dir) != 0) {
+		st = st->next;
+	}
+	if (st == NULL && (st = calloc(1, sizeof(*st))) != NULL) {
+		pthread_mutex_init(&st->lock, NULL);
+		size_t len = strlen(dir) + sizeof("/" SOA_RECOVERY_HW_NAME);
+		st->path = strdup(dir);
+		st->hw_file = malloc(len);
+		if (st->path == NULL || st->hw_file == NULL) {
+			store_free(st);
+			st = NULL;
+		} else {
+			(void)snprintf(st->hw_file, len, "%s/" SOA_RECOVERY_HW_NAME, dir);
+			st->next = registry;
+			registry = st;
 		}
 	}
-	int ret = KNOT_ENOMEM;
-	struct soa_store *st = calloc(1, sizeof(*st));
-	if (st != NULL && (ret = soa_env_create(dir, &st->env)) == KNOT_EOK) {
-		st->next = registry;
-		registry = st;
-		*out = st;
-	} else {
-		free(st);
-	}
 	pthread_mutex_unlock(&registry_lock);
+	*out = st;
+	return st != NULL ? KNOT_EOK : KNOT_ENOMEM;
+}
+
+int soa_store_open(soa_store_t *st)
+{
+	if (__atomic_load_n(&st->env, __ATOMIC_ACQUIRE) != NULL) {
+		return KNOT_EOK;
+	}
+	pthread_mutex_lock(&st->lock);
+	int ret = KNOT_EOK;
+	if (st->env == NULL) {
+		soa_env_t *env = NULL;
+		ret = soa_env_create(st->path, &env);
+		if (ret == KNOT_EOK) {
+			__atomic_store_n(&st->env, env, __ATOMIC_RELEASE);
+		}
+	}
+	pthread_mutex_unlock(&st->lock);
 	return ret;
 }
 
@@ -64,36 +99,49 @@ void soa_store_close_all(void)
 	pthread_mutex_lock(&registry_lock);
 	while (registry != NULL) {
 		struct soa_store *next = registry->next;
-		soa_env_free(registry->env);
-		free(registry);
+		store_free(registry);
 		registry = next;
 	}
 	pthread_mutex_unlock(&registry_lock);
 }
 
+const char *soa_store_dir(const soa_store_t *st)
+{
+	return st->path;
+}
+
 const char *soa_store_file(const soa_store_t *st)
 {
-	return st != NULL ? st->env->file : "(not open)";
+	return st->env != NULL ? st->env->file : st->path;
 }
 
 bool soa_store_high_water(soa_store_t *st, uint32_t *serial)
 {
-	pthread_mutex_lock(&st->env->mx);
-	bool have = st->env->have_hw;
-	*serial = st->env->hw;
-	pthread_mutex_unlock(&st->env->mx);
+	soa_env_t *e = __atomic_load_n(&st->env, __ATOMIC_ACQUIRE);
+	if (e == NULL) {
+		// Not open: what the file says.
+		return soa_recovery_hw_read(st->hw_file, serial);
+	}
+	pthread_mutex_lock(&e->mx);
+	bool have = e->have_hw;
+	*serial = e->hw;
+	pthread_mutex_unlock(&e->mx);
 	return have;
 }
 
 bool soa_store_take_event(soa_store_t *st, soa_store_event_t *ev)
 {
-	pthread_mutex_lock(&st->env->mx);
-	bool have = st->env->event.kind != SOA_STORE_EVENT_NONE;
-	if (have) {
-		*ev = st->env->event;
-		st->env->event.kind = SOA_STORE_EVENT_NONE;
+	soa_env_t *e = __atomic_load_n(&st->env, __ATOMIC_ACQUIRE);
+	if (e == NULL) {
+		return false;
 	}
-	pthread_mutex_unlock(&st->env->mx);
+	pthread_mutex_lock(&e->mx);
+	bool have = e->event.kind != SOA_STORE_EVENT_NONE;
+	if (have) {
+		*ev = e->event;
+		e->event.kind = SOA_STORE_EVENT_NONE;
+	}
+	pthread_mutex_unlock(&e->mx);
 	return have;
 }
 
@@ -140,7 +188,11 @@ static int get_entered(soa_store_t *st, const knot_dname_t *zone, soa_record_t *
 
 int soa_store_get(soa_store_t *st, const knot_dname_t *zone, soa_record_t *rec)
 {
-	int ret = soa_env_enter(st->env);
+	int ret = soa_store_open(st);
+	if (ret != KNOT_EOK) {
+		return ret;
+	}
+	ret = soa_env_enter(st->env);
 	if (ret == KNOT_EOK) {
 		ret = get_entered(st, zone, rec);
 		soa_env_leave(st->env);
@@ -215,7 +267,11 @@ int soa_store_publish(soa_store_t *st, const knot_dname_t *zone, const soa_versi
                       soa_record_t *out, unsigned *flags)
 {
 	*flags = 0;
-	int ret = soa_env_enter(st->env);
+	int ret = soa_store_open(st);
+	if (ret != KNOT_EOK) {
+		return ret;
+	}
+	ret = soa_env_enter(st->env);
 	if (ret != KNOT_EOK) {
 		return ret;
 	}
@@ -231,7 +287,11 @@ int soa_store_publish(soa_store_t *st, const knot_dname_t *zone, const soa_versi
 
 int soa_store_cut_history(soa_store_t *st, const knot_dname_t *zone, uint32_t real)
 {
-	int ret = soa_env_enter(st->env);
+	int ret = soa_store_open(st);
+	if (ret != KNOT_EOK) {
+		return ret;
+	}
+	ret = soa_env_enter(st->env);
 	if (ret != KNOT_EOK) {
 		return ret;
 	}

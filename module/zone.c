@@ -21,6 +21,7 @@
 
 #include <stdlib.h>
 
+#include "soa/knotd_compat.h"
 #include "soa/snap.h"
 #include "soa/zone.h"
 
@@ -45,6 +46,7 @@ int soa_zone_new(knotd_mod_t *mod, soa_zone_t **out)
 	if (ret == KNOT_EOK && z->opt.date) {
 		ret = soa_state_init(&z->state, mod, &z->metrics, z->name, z->opt.state_dir);
 	}
+	soa_conf_free(&z->opt);          // the store keeps the directory
 	if (ret != KNOT_EOK) {
 		soa_zone_free(z);
 		return ret;
@@ -57,6 +59,7 @@ int soa_zone_new(knotd_mod_t *mod, soa_zone_t **out)
 		.remotes = z->remotes,
 		.remote_count = z->remote_count,
 		.notify = z->opt.notify,
+		.detect = z->opt.detect,
 		.snap = &z->snap,
 	};
 
@@ -79,6 +82,7 @@ void soa_zone_watch(soa_zone_t *z)
 	if (soa_listen_addr(z->mod, &listen)) {
 		soa_service_set_target(&listen);
 	}
+	soa_service_set_dbus(soa_knotd_dbus_zone_updated(z->mod));
 	soa_service_add(&z->watch);
 	z->watched = true;
 }
@@ -93,7 +97,6 @@ void soa_zone_free(soa_zone_t *z)
 		soa_service_remove(&z->watch);
 	}
 	soa_snap_free(z);
-	soa_state_deinit(&z->state);
 	soa_remotes_free(z->remotes, z->remote_count);
 	soa_conf_free(&z->opt);
 	pthread_mutex_destroy(&z->lock);

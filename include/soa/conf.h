@@ -35,11 +35,19 @@
 #define MOD_SERIAL_FLOOR  "\x0C""serial-floor"
 #define MOD_STATE_DB      "\x08""state-db"
 #define MOD_NOTIFY_PUB    "\x10""notify-published"
+#define MOD_CHANGE_DETECT "\x0D""change-detect"
+#define MOD_STATISTICS    "\x0A""statistics"
 
 /*! \brief serial-format values. */
 enum {
 	SOA_FORMAT_DATE = 0,
 	SOA_FORMAT_KEEP = 1,
+};
+
+/*! \brief statistics values besides the groups (metrics.h, soa_group_t). */
+enum {
+	SOA_STATISTICS_NONE = 100,
+	SOA_STATISTICS_ALL,
 };
 
 /*! \brief Directory under knotd's database storage used by default. */
@@ -61,7 +69,8 @@ typedef struct {
 	uint32_t serial_floor;  /*!< serial-floor */
 	bool notify;            /*!< notify-published (date serials only) */
 	char *state_dir;        /*!< state-db, absolute (date serials only) */
-	unsigned groups;        /*!< Statistics groups (soa_group_t bits). */
+	unsigned groups;        /*!< statistics: soa_group_t bits. */
+	uint8_t detect;         /*!< change-detect: soa_detect_mode_t. */
 } soa_options_t;
 
 /*!

@@ -150,3 +150,8 @@ void soa_knotd_tsig_unsign(knotd_qdata_t *qdata, const soa_knotd_mac_t *prev);
 
 /*! \brief The TSIG algorithm of a key section, from knotd's configuration value. */
 dnssec_tsig_algorithm_t soa_knotd_tsig_algorithm(const knotd_conf_t *alg);
+
+/* D-Bus. */
+
+/*! \brief Whether knotd's configuration has server dbus-event: zone-updated. */
+bool soa_knotd_dbus_zone_updated(knotd_mod_t *mod);

@@ -39,24 +39,46 @@
 
 struct soa_snap;
 
+/*! \brief change-detect values: how the service thread learns of zone changes. */
+typedef enum {
+	SOA_DETECT_AUTO = 0, /*!< D-Bus when knotd emits zone-updated there, else polling. */
+	SOA_DETECT_DBUS,     /*!< D-Bus; polling (with a warning) while it is unusable. */
+	SOA_DETECT_POLL,     /*!< Polling. */
+	SOA_DETECT_OFF,      /*!< Only answers that carry the SOA. */
+} soa_detect_mode_t;
+
 /*! \brief The service thread's side of a zone. */
 typedef struct soa_watch {
 	// Set by the zone before soa_service_add(), read-only afterwards.
 	knotd_mod_t *mod;                 /*!< For logs. */
 	const soa_metrics_t *metrics;     /*!< For counters and gauges. */
-	const knot_dname_t *zone;         /*!< Zone name. */
+	const knot_dname_t *zone;         /*!< Zone name (lower case, as knotd keeps it). */
 	const soa_remote_t *remotes;      /*!< Notify remotes. */
 	unsigned remote_count;
 	bool notify;                      /*!< notify-published. */
+	uint8_t detect;                   /*!< soa_detect_mode_t. */
 	struct soa_snap *const *snap;     /*!< The zone's current snapshot (RCU). */
 
-	// The service thread's own.
+	// Set by workers (atomically).
+	bool seen;                        /*!< An answer carrying the SOA checked the zone. */
+	bool changed;                     /*!< A new snapshot waits to be looked at. */
+	struct soa_watch *changed_next;   /*!< Link of the list of those. */
+
+	// The service thread's own (detect.c), under its lock.
 	uint64_t checked;                 /*!< Last check: own SOA query or traffic. */
 	uint64_t checked_before;          /*!< The check before that one. */
 	uint32_t published;               /*!< Published serial last seen. */
 	bool have_published;
-	bool seen;                        /*!< An answer carrying the SOA checked the zone
-	                                       since the last pass (set by workers). */
+	bool queued;                      /*!< Waits in the check queue. */
+	bool in_flight;                   /*!< Its SOA query was sent, no answer yet. */
+	bool have_want;                   /*!< knotd announced a serial not seen yet. */
+	uint8_t tries;                    /*!< Checks sent for that announcement. */
+	uint32_t want;                    /*!< That serial. */
+	uint64_t signal_ms;               /*!< When it was announced. */
+	uint64_t sent_ms;                 /*!< When the last check was sent. */
+	struct soa_watch *q_prev, *q_next;/*!< Check queue links. */
+	struct soa_watch *h_next;         /*!< Name hash chain. */
+	size_t index;                     /*!< Position in the zone list. */
 } soa_watch_t;
 
 /*! \brief Starts the thread (process.c, first instance). */
@@ -85,6 +107,14 @@ void soa_service_remove(soa_watch_t *w);
  *        not counted as answers.
  */
 bool soa_service_is_self(const knotd_qdata_t *qdata);
+
+/*! \brief Tells the service thread that the zone has a new snapshot
+ *         (a worker, in the slow path). */
+void soa_service_changed(soa_watch_t *w);
+
+/*! \brief Tells the service thread whether knotd emits zone-updated on D-Bus
+ *         (server dbus-event; the first call wins). */
+void soa_service_set_dbus(bool zone_updated);
 
 /*! \brief Notes that an answer carrying the zone's SOA checked its version
  *         (a worker; cheap when repeated). */

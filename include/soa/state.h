@@ -37,9 +37,7 @@ typedef struct {
 	knotd_mod_t *mod;            /*!< For logs. */
 	const soa_metrics_t *metrics;
 	const knot_dname_t *zone;    /*!< The record's key. */
-	char *dir;                   /*!< The state directory. */
-	char *hw_file;               /*!< Its high-water file. */
-	soa_store_t *store;          /*!< NULL while it cannot be opened (read atomically). */
+	soa_store_t *store;          /*!< The directory (shared by the process's zones). */
 } soa_state_t;
 
 /*!
@@ -50,9 +48,6 @@ typedef struct {
  */
 int soa_state_init(soa_state_t *s, knotd_mod_t *mod, const soa_metrics_t *m,
                    const knot_dname_t *zone, const char *dir);
-
-/*! \brief Releases the paths (the store stays with the process). */
-void soa_state_deinit(soa_state_t *s);
 
 /*! \brief Reads the zone's stored record; false if there is none or no store. */
 bool soa_state_get(soa_state_t *s, soa_record_t *rec);

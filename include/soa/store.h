@@ -70,24 +70,37 @@ enum {
 };
 
 /*!
- * \brief Opens (creating it if needed) the environment of a directory, or
- *        returns the one the process has open. It stays open until
- *        soa_store_close_all().
+ * \brief The process's handle of a state directory (the same for every
+ *        zone using it), without opening it.
+ *
+ * \return KNOT_EOK or KNOT_ENOMEM.
+ */
+int soa_store_get_dir(const char *dir, soa_store_t **out);
+
+/*!
+ * \brief Opens (creating it if needed) the directory's environment, if it is
+ *        not open yet; it stays open until soa_store_close_all(). The other
+ *        functions open it too.
  *
  * A damaged data file is moved aside and a new database, marked lost, is
  * started (see recovery.h): a missing zone record then means lost state.
  *
  * \return KNOT_EOK or a KNOT_E* error.
  */
-int soa_store_open(const char *dir, soa_store_t **out);
+int soa_store_open(soa_store_t *st);
 
-/*! \brief Closes every environment (the last module instance unloads). */
+/*! \brief Closes every environment and forgets every directory (the last
+ *         module instance unloads). */
 void soa_store_close_all(void);
 
-/*! \brief Path of the environment's data file, for messages. */
+/*! \brief The state directory, for messages. */
+const char *soa_store_dir(const soa_store_t *st);
+
+/*! \brief Path of the data file, for messages. */
 const char *soa_store_file(const soa_store_t *st);
 
-/*! \brief The highest serial committed through this environment, if known. */
+/*! \brief The highest serial committed through this directory, if known
+ *         (from the high-water file while the environment is not open). */
 bool soa_store_high_water(soa_store_t *st, uint32_t *serial);
 
 /*! \brief Takes the pending event, if any (one is kept, the newest). */

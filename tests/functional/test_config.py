@@ -38,8 +38,12 @@ def conf_check(tmp_path, items, zone_module="mod-soa/default", extra=""):
     ["serial-format: keep", "notify-published: off"],
     ["serial-format: date", "notify-published: on"],
     ["notify-published: off", "lint: false", "minimum-as-floor: true"],
+    ["change-detect: dbus"], ["change-detect: poll"], ["change-detect: off"],
+    ["statistics: [negative, serial]"], ["statistics: none"], ["statistics: all"],
+    ["statistics: [negative, soa, lint, serial, transfer, notify, state]"],
 ], ids=["defaults", "units", "equal-bounds", "floor-lint", "serial", "keep", "relative-db",
-        "max-floor", "keep-no-notify", "date-notify", "bool-words"])
+        "max-floor", "keep-no-notify", "date-notify", "bool-words", "detect-dbus",
+        "detect-poll", "detect-off", "stats-two", "stats-none", "stats-all", "stats-every"])
 def test_valid(tmp_path, items):
     rc, out = conf_check(tmp_path, items)
     assert rc == 0, out
@@ -75,6 +79,12 @@ def test_valid(tmp_path, items):
     (["serial-format: keep", "serial-floor: 5", "state-db: /tmp/x"], "requires serial-format date"),
     (["bogus-option: 1"], "bogus-option"),
     (["negative-ttl: 60"], "negative-ttl"),
+    (["change-detect: inotify"], "change-detect"),
+    (["change-detect: on"], "change-detect"),
+    (["statistics: [negative, replicas]"], "statistics"),
+    (["statistics: everything"], "statistics"),
+    (["statistics: [none, negative]"], "statistics none or all cannot be combined with groups"),
+    (["statistics: [all, soa]"], "statistics none or all cannot be combined with groups"),
 ], ids=lambda v: v if isinstance(v, str) else None)
 def test_invalid(tmp_path, items, needle):
     rc, out = conf_check(tmp_path, items)

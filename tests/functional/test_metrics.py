@@ -192,3 +192,40 @@ def test_two_zones_are_separate(knot):
     assert k.stats(Z)["soa[serial]"] == 2026010100
     assert k.stats("other.test.")["soa[serial]"] == 2026010207
     assert k.stats("other.test.")["negative[nxdomain]"] - before["negative[nxdomain]"] == 2
+
+
+GROUPS = {
+    "negative": {"negative[nxdomain]", "negative[nodata]", "negative-ttl[capped]",
+                 "negative-ttl[raised]", "floor-raised"},
+    "soa": {n for n in BASE_NAMES if n.startswith("soa")},
+    "lint": {n for n in BASE_NAMES if n.startswith("lint[")},
+    "serial": {"serial-update", "change-detect-lag"} |
+              {n for n in SERIAL_NAMES if n.startswith("serial-rewrite")},
+    "transfer": {n for n in SERIAL_NAMES if n.startswith("transfer[")},
+    "notify": {"notify[sent]", "notify[acked]", "notify[failed]"},
+    "state": {"state-error"},
+}
+
+
+def test_statistics_groups_partition_the_counters():
+    """Every counter is in exactly one group (the reference page lists them)."""
+    everything = BASE_NAMES | SERIAL_NAMES
+    assert set().union(*GROUPS.values()) == everything
+    assert sum(len(g) for g in GROUPS.values()) == len(everything)
+
+
+@pytest.mark.parametrize("chosen", [["negative", "serial"], ["soa"], ["lint", "state"],
+                                    ["transfer", "notify"]])
+def test_statistics_registers_only_chosen_groups(knot, chosen):
+    k = knot(mod_conf={"statistics": "[" + ", ".join(chosen) + "]"}).start()
+    assert set(k.stats(Z)) == set().union(*(GROUPS[g] for g in chosen))
+    # The module still does its job.
+    assert k.query("nx." + Z, "A").authority[0].ttl == 300
+
+
+def test_statistics_none(knot):
+    k = knot(mod_conf={"statistics": "none"}).start()
+    out = k.knotc("zone-stats", Z, "mod-soa", check=False, force=True)
+    assert "mod-soa." not in out
+    assert k.query("nx." + Z, "A").authority[0].ttl == 300
+    assert k.soa_serial(Z) == 2026010100

@@ -42,6 +42,13 @@ static unsigned publish(soa_store_t *st, const knot_dname_t *zone, uint32_t real
 	return flags;
 }
 
+/*! \brief The directory's handle, opened. */
+static int open_dir(const char *dir, soa_store_t **st)
+{
+	int ret = soa_store_get_dir(dir, st);
+	return ret != KNOT_EOK ? ret : soa_store_open(*st);
+}
+
 static void remove_dir(const char *d)
 {
 	char cmd[256];
@@ -58,8 +65,8 @@ static void test_lmdb(void)
 		abort();
 	}
 	soa_store_t *st = NULL, *st2 = NULL;
-	is_int(KNOT_EOK, soa_store_open(dir, &st), "open creates the environment");
-	is_int(KNOT_EOK, soa_store_open(dir, &st2), "second open of the same path");
+	is_int(KNOT_EOK, open_dir(dir, &st), "open creates the environment");
+	is_int(KNOT_EOK, open_dir(dir, &st2), "second open of the same path");
 	ok(st == st2, "  shares one environment (LMDB allows one per process)");
 
 	soa_record_t rec;
@@ -74,7 +81,7 @@ static void test_lmdb(void)
 	ok(ret == KNOT_EOK && f == 0, "again: nothing new for the same version");
 	soa_store_close_all();
 
-	is_int(KNOT_EOK, soa_store_open(dir, &st), "reopen");
+	is_int(KNOT_EOK, open_dir(dir, &st), "reopen");
 	is_int(KNOT_EOK, soa_store_get(st, ZONE, &rec), "record persisted");
 	is_int(2026112100, rec.published, "  same published serial");
 
@@ -105,7 +112,7 @@ static void test_lmdb(void)
 	mdb_txn_commit(txn);
 	mdb_env_close(env);
 
-	soa_store_open(dir, &st);
+	open_dir(dir, &st);
 	is_int(KNOT_EMALF, soa_store_get(st, ZONE, &rec), "garbage record reported");
 	f = publish(st, ZONE, 503, LOST, NULL, &rec, &ret);
 	is_int(KNOT_EOK, ret, "publish over it");
@@ -134,7 +141,7 @@ static void test_recovery(void)
 	soa_store_t *st;
 	soa_store_event_t ev;
 	soa_record_t rec;
-	is_int(KNOT_EOK, soa_store_open(d, &st), "fresh directory");
+	is_int(KNOT_EOK, open_dir(d, &st), "fresh directory");
 	ok(!soa_store_take_event(st, &ev), "  nothing to report");
 	for (uint32_t real = 501; real < 506; real++) {
 		publish(st, ZONE, real, LOST, NULL, &rec, NULL);
@@ -149,7 +156,7 @@ static void test_recovery(void)
 	FILE *f = fopen(data, "r+");
 	ok(f != NULL && ftruncate(fileno(f), 5000) == 0, "truncate the data file");
 	fclose(f);
-	is_int(KNOT_EOK, soa_store_open(d, &st), "open a truncated file");
+	is_int(KNOT_EOK, open_dir(d, &st), "open a truncated file");
 	ok(soa_store_take_event(st, &ev) && ev.kind == SOA_STORE_EVENT_DAMAGED &&
 	   strcmp(ev.file, data) == 0 && strncmp(ev.aside, data, strlen(data)) == 0,
 	   "  reported damaged, moved to %s", ev.aside);
@@ -175,13 +182,13 @@ static void test_recovery(void)
 		fputc((i * 7919) & 0xff, f);
 	}
 	fclose(f);
-	is_int(KNOT_EOK, soa_store_open(d, &st), "open a garbage file");
+	is_int(KNOT_EOK, open_dir(d, &st), "open a garbage file");
 	ok(soa_store_take_event(st, &ev) && ev.kind == SOA_STORE_EVENT_DAMAGED, "  reported");
 	soa_store_close_all();
 
 	// Data file removed, high-water file left: lost, not new.
 	ok(unlink(data) == 0, "remove the data file");
-	is_int(KNOT_EOK, soa_store_open(d, &st), "open without data file");
+	is_int(KNOT_EOK, open_dir(d, &st), "open without data file");
 	ok(soa_store_take_event(st, &ev) && ev.kind == SOA_STORE_EVENT_MISSING, "  reported missing");
 	publish(st, ZONE, 7, LOST, NULL, &rec, NULL);
 	is_int(TODAY * 100 + 100, rec.published, "  lost because the high-water file remains");
@@ -189,7 +196,7 @@ static void test_recovery(void)
 
 	// A new instance that published from memory wins over an older record.
 	remove_dir(d);
-	is_int(KNOT_EOK, soa_store_open(d, &st), "fresh again");
+	is_int(KNOT_EOK, open_dir(d, &st), "fresh again");
 	publish(st, ZONE, 700, LOST, NULL, &rec, NULL);
 	soa_record_t mem;
 	soa_record_single(&mem, 700, 2026112150, SOA_MODE_DATE);
@@ -206,7 +213,7 @@ static void test_recovery(void)
 	// The high-water file cannot be written: the serial is stored, the
 	// failure reported.
 	ok(unlink(hw) == 0 && mkdir(hw, 0700) == 0, "high-water path taken by a directory");
-	soa_store_open(d, &st);
+	open_dir(d, &st);
 	publish(st, ZONE, 702, LOST, NULL, &rec, &ret);
 	is_int(KNOT_EOK, ret, "publish anyway");
 	ok(soa_store_take_event(st, &ev) && ev.kind == SOA_STORE_EVENT_HW_FAILED &&
@@ -243,7 +250,7 @@ static void test_concurrency(void)
 	if (mkdtemp(d2) == NULL) {
 		abort();
 	}
-	soa_store_open(d2, &shared);
+	open_dir(d2, &shared);
 
 	pthread_t t[THREADS];
 	for (intptr_t i = 0; i < THREADS; i++) {
@@ -270,7 +277,7 @@ static void test_concurrency(void)
 			if (fork() == 0) {
 				soa_store_t *st;
 				uint32_t out[2] = { 0, 0 };
-				if (soa_store_open(d2, &st) == KNOT_EOK) {
+				if (open_dir(d2, &st) == KNOT_EOK) {
 					soa_record_t rec;
 					int ret;
 					unsigned f = publish(st, ZONE, phase == 1 ? 8000 : 9000 + p, LOST,
