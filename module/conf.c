@@ -69,8 +69,37 @@ const yp_item_t soa_conf[] = {
 	{ MOD_NOTIFY_PUB,    YP_TBOOL, YP_VBOOL = { true } },
 	{ MOD_CHANGE_DETECT, YP_TOPT,  YP_VOPT = { change_detect, SOA_DETECT_AUTO } },
 	{ MOD_STATISTICS,    YP_TOPT,  YP_VOPT = { statistics, SOA_STATISTICS_ALL }, YP_FMULTI },
+	{ MOD_NEG_TTL_RULE,  YP_TSTR,  YP_VNONE, YP_FMULTI },
+	{ MOD_NEG_EXPOSURE,  YP_TBOOL, YP_VNONE },
 	{ NULL }
 };
+
+/*! \brief Checks every negative-ttl-rule, and that no name has two. */
+static int check_rules(knotd_conf_check_args_t *args)
+{
+	static char err[KNOT_DNAME_TXT_MAXLEN + 160];
+	knotd_conf_t rules = knotd_conf_check_item(args, MOD_NEG_TTL_RULE);
+	soa_rule_t *parsed = calloc(rules.count + 1, sizeof(*parsed));
+	int ret = (parsed != NULL) ? KNOT_EOK : KNOT_ENOMEM;
+	for (size_t i = 0; i < rules.count && ret == KNOT_EOK; i++) {
+		const char *value = rules.multi[i].string;
+		const char *why = soa_rule_parse(value, &parsed[i]);
+		for (size_t j = 0; j < i && why == NULL; j++) {
+			if (parsed[j].subtree == parsed[i].subtree &&
+			    knot_dname_is_equal(parsed[j].name, parsed[i].name)) {
+				why = "the name has another rule";
+			}
+		}
+		if (why != NULL) {
+			(void)snprintf(err, sizeof(err), "negative-ttl-rule '%s': %s", value, why);
+			args->err_str = err;
+			ret = KNOT_EINVAL;
+		}
+	}
+	free(parsed);
+	knotd_conf_free(&rules);
+	return ret;
+}
 
 int soa_conf_check(knotd_conf_check_args_t *args)
 {
@@ -117,7 +146,7 @@ int soa_conf_check(knotd_conf_check_args_t *args)
 	}
 	knotd_conf_free(&stats);
 
-	return KNOT_EOK;
+	return check_rules(args);
 }
 
 /*! \brief Joins a directory and a path unless the path is absolute. */
@@ -172,6 +201,26 @@ static unsigned groups(knotd_mod_t *mod)
 	return bits;
 }
 
+/*! \brief The negative-ttl-rule values (checked by soa_conf_check()). */
+static int read_rules(knotd_mod_t *mod, soa_options_t *opt)
+{
+	knotd_conf_t rules = knotd_conf_mod(mod, MOD_NEG_TTL_RULE);
+	if (rules.count > 0) {
+		opt->rules = calloc(rules.count, sizeof(*opt->rules));
+		if (opt->rules == NULL) {
+			knotd_conf_free(&rules);
+			return KNOT_ENOMEM;
+		}
+	}
+	for (size_t i = 0; i < rules.count; i++) {
+		if (soa_rule_parse(rules.multi[i].string, &opt->rules[opt->rule_count]) == NULL) {
+			opt->rule_count++;
+		}
+	}
+	knotd_conf_free(&rules);
+	return KNOT_EOK;
+}
+
 int soa_conf_read(knotd_mod_t *mod, soa_options_t *opt)
 {
 	memset(opt, 0, sizeof(*opt));
@@ -183,6 +232,11 @@ int soa_conf_read(knotd_mod_t *mod, soa_options_t *opt)
 	opt->serial_floor = knotd_conf_mod(mod, MOD_SERIAL_FLOOR).single.integer;
 	opt->notify = opt->date && knotd_conf_mod(mod, MOD_NOTIFY_PUB).single.boolean;
 	opt->detect = knotd_conf_mod(mod, MOD_CHANGE_DETECT).single.option;
+	opt->exposure = knotd_conf_mod(mod, MOD_NEG_EXPOSURE).single.boolean;
+	int ret = read_rules(mod, opt);
+	if (ret != KNOT_EOK) {
+		return ret;
+	}
 	opt->groups = groups(mod);
 	if (opt->date) {
 		opt->state_dir = state_path(mod);
@@ -196,5 +250,8 @@ int soa_conf_read(knotd_mod_t *mod, soa_options_t *opt)
 void soa_conf_free(soa_options_t *opt)
 {
 	free(opt->state_dir);
+	free(opt->rules);
 	opt->state_dir = NULL;
+	opt->rules = NULL;
+	opt->rule_count = 0;
 }

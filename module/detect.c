@@ -448,7 +448,7 @@ static void send_checks(uint64_t now, const soa_detect_io_t *io)
 		dequeue(w);
 		uint8_t buf[SOA_MSG_MAX];
 		size_t len;
-		if (soa_msg_soa_query(buf, sizeof(buf), io->id, w->zone, &len) != KNOT_EOK) {
+		if (soa_msg_query(buf, sizeof(buf), io->id, w->zone, KNOT_RRTYPE_SOA, &len) != KNOT_EOK) {
 			continue;
 		}
 		(void)sendto(fd, buf, len, 0, &io->target->sa, soa_addr_len(io->target));
@@ -470,8 +470,9 @@ void soa_detect_run(uint64_t now, const soa_detect_io_t *io)
 	send_checks(now, io);
 }
 
-void soa_detect_changed(soa_watch_t *w, uint64_t now)
+bool soa_detect_changed(soa_watch_t *w, uint64_t now)
 {
+	bool new_serial = false;
 	rcu_read_lock();
 	const soa_snap_t *snap = rcu_dereference(*w->snap);
 	if (snap != NULL && (!w->have_published || snap->published != w->published)) {
@@ -491,6 +492,7 @@ void soa_detect_changed(soa_watch_t *w, uint64_t now)
 				soa_notify_queue(w, snap, now);
 			}
 		}
+		new_serial = w->have_published;
 		w->published = snap->published;
 		w->have_published = true;
 	}
@@ -498,6 +500,7 @@ void soa_detect_changed(soa_watch_t *w, uint64_t now)
 		w->signal_ms = 0;
 	}
 	rcu_read_unlock();
+	return new_serial;
 }
 
 void soa_detect_clear(void)

@@ -40,7 +40,8 @@ static char *name_at(const char *const *names, uint32_t count, uint32_t idx)
 	}
 
 NAMES_FN(negative_str, "nxdomain", "nodata")
-NAMES_FN(negative_ttl_str, "capped", "raised")
+NAMES_FN(negative_ttl_str, "capped", "raised", "rule")
+NAMES_FN(exposure_str, "names", "seconds")
 NAMES_FN(soa_str, "serial", "ttl", "refresh", "retry", "expire", "minimum",
          "negative-ttl", "published-serial")
 NAMES_FN(rewrite_str, "answer", "authority", "axfr", "ixfr", "skipped-signed")
@@ -61,7 +62,7 @@ typedef struct {
 	uint32_t count;
 	knotd_mod_idx_to_str_f idx_to_str;
 	soa_group_t group;
-	bool date;         /*!< Exists with serial-format: date only. */
+	unsigned needs;    /*!< SOA_FEATURE_* it exists with only. */
 } counter_t;
 
 /*! \brief Every counter, indexed by soa_ctr_t. */
@@ -73,25 +74,28 @@ static const counter_t counters[SOA_CTR__COUNT] = {
 	[SOA_CTR_FLOOR_RAISED]      = { "floor-raised", 1, NULL, SOA_GROUP_NEGATIVE },
 	[SOA_CTR_SOA]               = { "soa", SOA_G__COUNT, soa_str, SOA_GROUP_SOA },
 	[SOA_CTR_LINT]              = { "lint", SOA_LINT__COUNT, lint_str, SOA_GROUP_LINT },
-	[SOA_CTR_SERIAL_UPDATE]     = { "serial-update", 1, NULL, SOA_GROUP_SERIAL, true },
+	[SOA_CTR_SERIAL_UPDATE]     = { "serial-update", 1, NULL, SOA_GROUP_SERIAL, SOA_FEATURE_DATE },
 	[SOA_CTR_SERIAL_REWRITE]    = { "serial-rewrite", SOA_RW__COUNT, rewrite_str,
-	                                SOA_GROUP_SERIAL, true },
+	                                SOA_GROUP_SERIAL, SOA_FEATURE_DATE },
 	[SOA_CTR_TRANSFER]          = { "transfer", SOA_XFR__COUNT, transfer_str,
-	                                SOA_GROUP_TRANSFER, true },
-	[SOA_CTR_STATE_ERROR]       = { "state-error", 1, NULL, SOA_GROUP_STATE, true },
+	                                SOA_GROUP_TRANSFER, SOA_FEATURE_DATE },
+	[SOA_CTR_STATE_ERROR]       = { "state-error", 1, NULL, SOA_GROUP_STATE, SOA_FEATURE_DATE },
 	[SOA_CTR_NOTIFY]            = { "notify", SOA_NOTIFY__COUNT, notify_str,
-	                                SOA_GROUP_NOTIFY, true },
-	[SOA_CTR_CHANGE_DETECT_LAG] = { "change-detect-lag", 1, NULL, SOA_GROUP_SERIAL, true },
+	                                SOA_GROUP_NOTIFY, SOA_FEATURE_DATE },
+	[SOA_CTR_CHANGE_DETECT_LAG] = { "change-detect-lag", 1, NULL, SOA_GROUP_SERIAL, SOA_FEATURE_DATE },
+	[SOA_CTR_NEGATIVE_EXPOSURE] = { "negative-exposure", SOA_EXPO__COUNT, exposure_str,
+	                                SOA_GROUP_NEGATIVE, SOA_FEATURE_EXPOSURE },
 };
 
-int soa_metrics_register(soa_metrics_t *m, knotd_mod_t *mod, unsigned groups, bool date)
+int soa_metrics_register(soa_metrics_t *m, knotd_mod_t *mod, unsigned groups,
+                         unsigned features)
 {
 	m->mod = mod;
 	int8_t next = 0;
 	for (unsigned i = 0; i < SOA_CTR__COUNT; i++) {
 		const counter_t *c = &counters[i];
 		m->id[i] = -1;
-		if (!(groups & (1u << c->group)) || (c->date && !date)) {
+		if (!(groups & (1u << c->group)) || (c->needs & ~features) != 0) {
 			continue;
 		}
 		// knotd keeps the name pointer: the strings are static.
@@ -115,6 +119,7 @@ void soa_metrics_plan(const soa_metrics_t *m, soa_neg_class_t neg, soa_serial_sh
 {
 	// negative-ttl[capped|raised]: index = class - 1; as-is counts nothing.
 	plan->neg_ttl = slot(m, SOA_CTR_NEGATIVE_TTL, (int)neg - 1);
+	plan->neg_rule = slot(m, SOA_CTR_NEGATIVE_TTL, SOA_NEG_RULE - 1);
 
 	int neg_rw = -1, soa_rw = -1;
 	if (serial == SOA_SERIAL_REWRITTEN) {

@@ -44,12 +44,12 @@ static int start(knot_pkt_t **out, uint8_t *buf, size_t max, uint16_t id,
 	return KNOT_EOK;
 }
 
-int soa_msg_soa_query(uint8_t *buf, size_t max, uint16_t id, const knot_dname_t *zone,
-                      size_t *len)
+int soa_msg_query(uint8_t *buf, size_t max, uint16_t id, const knot_dname_t *name,
+                  uint16_t qtype, size_t *len)
 {
-	// Sent for every idle zone every second: written directly, no packet
-	// allocated. Header (QDCOUNT 1, flags clear), QNAME, QTYPE SOA, QCLASS IN.
-	size_t qlen = knot_dname_size(zone);
+	// Sent often: written directly, no packet allocated. Header (QDCOUNT 1,
+	// flags clear), QNAME, QTYPE, QCLASS IN.
+	size_t qlen = knot_dname_size(name);
 	size_t size = KNOT_WIRE_HEADER_SIZE + qlen + 4;
 	if (size > max) {
 		return KNOT_ESPACE;
@@ -57,8 +57,8 @@ int soa_msg_soa_query(uint8_t *buf, size_t max, uint16_t id, const knot_dname_t 
 	memset(buf, 0, KNOT_WIRE_HEADER_SIZE);
 	knot_wire_set_id(buf, id);
 	knot_wire_set_qdcount(buf, 1);
-	memcpy(buf + KNOT_WIRE_HEADER_SIZE, zone, qlen);
-	knot_wire_write_u16(buf + KNOT_WIRE_HEADER_SIZE + qlen, KNOT_RRTYPE_SOA);
+	memcpy(buf + KNOT_WIRE_HEADER_SIZE, name, qlen);
+	knot_wire_write_u16(buf + KNOT_WIRE_HEADER_SIZE + qlen, qtype);
 	knot_wire_write_u16(buf + KNOT_WIRE_HEADER_SIZE + qlen + 2, KNOT_CLASS_IN);
 	*len = size;
 	return KNOT_EOK;

@@ -29,6 +29,9 @@
  * bounded edit of the lone SOA and the counters the version's plan names.
  */
 
+#include <time.h>
+
+#include "soa/nxtable.h"
 #include "soa/query.h"
 #include "soa/service.h"
 #include "soa/snap.h"
@@ -47,10 +50,20 @@ static inline const knot_rrset_t *section_soa(const knot_pkt_t *pkt, knot_sectio
 	return NULL;
 }
 
-/*! \brief NXDOMAIN or NODATA: the negative TTL (and the published serial). */
-__attribute__((noinline))
-static knotd_in_state_t negative(knotd_in_state_t state, knot_pkt_t *pkt,
-                                 knotd_qdata_t *qdata, knotd_mod_t *mod)
+/*! \brief What a negative answer does besides the zone-wide policy. */
+enum {
+	NEG_RULES  = 1 << 0,  /*!< negative-ttl-rule: a rule may set the TTL. */
+	NEG_EXPOSE = 1 << 1,  /*!< negative-exposure: NXDOMAIN names are remembered. */
+};
+
+/*!
+ * \brief NXDOMAIN or NODATA: the negative TTL (and the published serial).
+ *        Inlined into one function per set of features, so that a zone
+ *        without rules or exposure pays no instruction for them.
+ */
+static inline __attribute__((always_inline))
+knotd_in_state_t negative(knotd_in_state_t state, knot_pkt_t *pkt, knotd_qdata_t *qdata,
+                          knotd_mod_t *mod, unsigned features)
 {
 	// knotd writes the SOA first; anything else takes the general path.
 	const knot_pktsection_t *sec = &pkt->sections[KNOT_AUTHORITY];
@@ -69,24 +82,41 @@ static knotd_in_state_t negative(knotd_in_state_t state, knot_pkt_t *pkt,
 		return state;
 	}
 
+	// A rule matching the question caps the TTL (ttl.h).
+	uint32_t ttl = snap->neg_ttl, cap;
+	soa_count_slot_t ttl_slot = snap->plan.neg_ttl;
+	if ((features & NEG_RULES) && soa_rules_match(&z->rules, knot_pkt_qname(pkt), pkt->qname_size, &cap)) {
+		ttl = (cap < snap->neg_cap) ? cap : snap->neg_cap;
+		ttl_slot = snap->plan.neg_rule;
+	}
+
 	// A message that does not parse as expected is left alone.
 	const uint32_t *serial = snap->rewrite ? &snap->published : NULL;
-	int ret = lone ? soa_wire_soa_at(pkt, sec->pos, &snap->neg_ttl, serial) : KNOT_ENOENT;
+	int ret = lone ? soa_wire_soa_at(pkt, sec->pos, &ttl, serial) : KNOT_ENOENT;
 	if (ret == KNOT_ENOENT) {
 		unsigned written;
-		ret = soa_wire_negative(pkt, snap->neg_ttl, serial, &written);
+		ret = soa_wire_negative(pkt, ttl, serial, &written);
 	}
 	if (ret != KNOT_EOK) {
 		return state;
 	}
 
+	// The module's own lookups (exposure.c) are neither counted nor remembered.
+	if ((features & NEG_EXPOSE) && soa_service_is_lookup(qdata)) {
+		return state;
+	}
 	unsigned tid = qdata->params->thread_id;
 	const soa_metrics_t *m = &z->metrics;
 	soa_count(m, tid, SOA_CTR_NEGATIVE,
 	          state == KNOTD_IN_STATE_MISS ? SOA_NEG_NXDOMAIN : SOA_NEG_NODATA);
-	soa_count_slot(m, tid, snap->plan.neg_ttl);
+	soa_count_slot(m, tid, ttl_slot);
 	soa_count_slot(m, tid, snap->plan.neg_rw);
 	soa_watch_seen(&z->watch);
+	if ((features & NEG_EXPOSE) && state == KNOTD_IN_STATE_MISS) {
+		struct timespec now;
+		clock_gettime(CLOCK_REALTIME_COARSE, &now);
+		soa_nxtable_record(z->nxtable, knot_pkt_qname(pkt), pkt->qname_size, now.tv_sec, ttl);
+	}
 	return state;
 }
 
@@ -146,29 +176,11 @@ static knotd_in_state_t positive_soa(knotd_in_state_t state, knot_pkt_t *pkt,
 	return state;
 }
 
-knotd_in_state_t soa_query_hook(knotd_in_state_t state, knot_pkt_t *pkt,
-                                knotd_qdata_t *qdata, knotd_mod_t *mod)
+/*! \brief minimum-as-floor on a positive answer. */
+__attribute__((noinline))
+static knotd_in_state_t positive_floor(knotd_in_state_t state, knot_pkt_t *pkt,
+                                       knotd_qdata_t *qdata, knotd_mod_t *mod)
 {
-	// Kept free of calls so that the common exits save no registers.
-	if (state == KNOTD_IN_STATE_HIT) {
-		if (!soa_question(pkt)) {
-			return state;
-		}
-		return positive_soa(state, pkt, qdata, mod);
-	}
-	if (state == KNOTD_IN_STATE_MISS || state == KNOTD_IN_STATE_NODATA) {
-		return negative(state, pkt, qdata, mod);
-	}
-	return state;
-}
-
-knotd_in_state_t soa_query_floor_hook(knotd_in_state_t state, knot_pkt_t *pkt,
-                                      knotd_qdata_t *qdata, knotd_mod_t *mod)
-{
-	if (state != KNOTD_IN_STATE_HIT) {
-		return soa_query_hook(state, pkt, qdata, mod);
-	}
-
 	// The SOA answer may already have the snapshot; otherwise use the apex.
 	soa_zone_t *z = knotd_mod_ctx(mod);
 	const soa_snap_t *snap = soa_question(pkt) ? soa_answer(pkt, qdata, mod) : NULL;
@@ -182,4 +194,54 @@ knotd_in_state_t soa_query_floor_hook(knotd_in_state_t state, knot_pkt_t *pkt,
 		soa_count(&z->metrics, qdata->params->thread_id, SOA_CTR_FLOOR_RAISED, 0);
 	}
 	return state;
+}
+
+/*!
+ * \brief Defines the in-hooks of one set of negative-answer features: one
+ *        for the AUTHORITY stage and one, with minimum-as-floor, for the
+ *        ADDITIONAL stage. The common exits are kept free of calls, so that
+ *        they save no registers.
+ */
+#define SOA_QUERY_HOOKS(suffix, features) \
+	__attribute__((noinline)) \
+	static knotd_in_state_t negative_##suffix(knotd_in_state_t state, knot_pkt_t *pkt, \
+	                                          knotd_qdata_t *qdata, knotd_mod_t *mod) \
+	{ \
+		return negative(state, pkt, qdata, mod, features); \
+	} \
+	static knotd_in_state_t hook_##suffix(knotd_in_state_t state, knot_pkt_t *pkt, \
+	                                      knotd_qdata_t *qdata, knotd_mod_t *mod) \
+	{ \
+		if (state == KNOTD_IN_STATE_HIT) { \
+			if (!soa_question(pkt)) { \
+				return state; \
+			} \
+			return positive_soa(state, pkt, qdata, mod); \
+		} \
+		if (state == KNOTD_IN_STATE_MISS || state == KNOTD_IN_STATE_NODATA) { \
+			return negative_##suffix(state, pkt, qdata, mod); \
+		} \
+		return state; \
+	} \
+	static knotd_in_state_t floor_##suffix(knotd_in_state_t state, knot_pkt_t *pkt, \
+	                                       knotd_qdata_t *qdata, knotd_mod_t *mod) \
+	{ \
+		if (state == KNOTD_IN_STATE_HIT) { \
+			return positive_floor(state, pkt, qdata, mod); \
+		} \
+		return hook_##suffix(state, pkt, qdata, mod); \
+	}
+
+SOA_QUERY_HOOKS(plain, 0)
+SOA_QUERY_HOOKS(rules, NEG_RULES)
+SOA_QUERY_HOOKS(expose, NEG_EXPOSE)
+SOA_QUERY_HOOKS(rules_expose, NEG_RULES | NEG_EXPOSE)
+
+knotd_mod_in_hook_f soa_query_hook(bool rules, bool exposure, bool floor)
+{
+	static const knotd_mod_in_hook_f hooks[2][4] = {
+		{ hook_plain, hook_rules, hook_expose, hook_rules_expose },
+		{ floor_plain, floor_rules, floor_expose, floor_rules_expose },
+	};
+	return hooks[floor][(rules ? NEG_RULES : 0) | (exposure ? NEG_EXPOSE : 0)];
 }

@@ -36,14 +36,12 @@
 #include <urcu.h>
 
 #include "soa/detect.h"
+#include "soa/exposure.h"
 #include "soa/notify.h"
 #include "soa/service.h"
 
 /*! \brief How often detection runs. */
 #define SOA_SERVICE_PASS_MS 100
-/*! \brief The message ID of the module's own SOA checks (hooks recognize them
- *         by it and by their source port). */
-#define SELF_ID 0x50A0
 /*! \brief Most other descriptors (NOTIFY sockets, D-Bus) polled at once. */
 #define OWN_FDS 16
 
@@ -113,8 +111,10 @@ static void drain(int fd)
 			continue;
 		} else if (knot_wire_get_opcode(buf) == KNOT_OPCODE_NOTIFY) {
 			soa_notify_on_reply(buf, n, &from);
-		} else if (knot_wire_get_id(buf) == SELF_ID) {
+		} else if (knot_wire_get_id(buf) == SOA_SERVICE_SELF_ID) {
 			soa_detect_on_answer(buf, n);
+		} else if (knot_wire_get_id(buf) == SOA_SERVICE_LOOKUP_ID) {
+			soa_exposure_on_answer(buf, n);
 		}
 	}
 }
@@ -126,21 +126,25 @@ static void take_changed(uint64_t now)
 	while (w != NULL) {
 		soa_watch_t *next = w->changed_next;
 		__atomic_store_n(&w->changed, false, __ATOMIC_RELEASE);
-		soa_detect_changed(w, now);
+		if (soa_detect_changed(w, now)) {
+			soa_exposure_start(w);
+		}
 		w = next;
 	}
 }
 
-/*! \brief One pass of detection and NOTIFY (the lock is held). */
+/*! \brief One pass of detection, exposure lookups and NOTIFY (the lock is held). */
 static void pass(uint64_t now)
 {
 	take_changed(now);
 	soa_detect_io_t io = {
 		.target = svc.have_target ? &svc.target : NULL,
 		.fd = { svc.sock[0], svc.sock[1] },
-		.id = SELF_ID,
+		.id = SOA_SERVICE_SELF_ID,
 	};
 	soa_detect_run(now, &io);
+	int fd = (io.target != NULL && io.target->sa.sa_family == AF_INET6) ? io.fd[1] : io.fd[0];
+	soa_exposure_run(now, io.target, fd);
 	soa_notify_run(now, svc.sock[0], svc.sock[1]);
 }
 
@@ -219,6 +223,7 @@ void soa_service_stop(void)
 
 	pthread_mutex_lock(&svc.lock);
 	soa_notify_clear();
+	soa_exposure_clear();
 	soa_detect_clear();
 	svc.changed = NULL;
 	close_shared();
@@ -249,14 +254,25 @@ static bool self_addr(const struct sockaddr_storage *remote)
 	return false;
 }
 
-bool soa_service_is_self(const knotd_qdata_t *qdata)
+/*! \brief True if a query has the ID and comes from a service socket. */
+static bool from_self(const knotd_qdata_t *qdata, uint16_t id)
 {
 	// The ID first: it spares other answers the address lookup.
-	if (knot_wire_get_id(qdata->query->wire) != SELF_ID) {
+	if (knot_wire_get_id(qdata->query->wire) != id) {
 		return false;
 	}
 	const struct sockaddr_storage *remote = knotd_qdata_remote_addr((knotd_qdata_t *)qdata);
 	return remote != NULL && self_addr(remote);
+}
+
+bool soa_service_is_self(const knotd_qdata_t *qdata)
+{
+	return from_self(qdata, SOA_SERVICE_SELF_ID);
+}
+
+bool soa_service_is_lookup(const knotd_qdata_t *qdata)
+{
+	return from_self(qdata, SOA_SERVICE_LOOKUP_ID);
 }
 
 void soa_service_set_target(const soa_addr_t *addr)
@@ -308,6 +324,7 @@ void soa_service_remove(soa_watch_t *w)
 	// list, not pushed again. Take the list and look at it now.
 	take_changed(now_ms());
 	soa_detect_remove(w);
+	soa_exposure_drop(w);
 	// Pending NOTIFYs go with the zone: knotd may be unloading the library.
 	soa_notify_drop(w);
 	pthread_mutex_unlock(&svc.lock);

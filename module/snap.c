@@ -161,6 +161,7 @@ static soa_snap_t *build(soa_zone_t *z, knotd_qdata_t *qdata, const knot_rrset_t
 
 	soa_neg_class_t neg;
 	s->neg_ttl = soa_negative_ttl(soa->ttl, t.minimum, z->opt.neg_min, z->opt.neg_max, &neg);
+	s->neg_cap = soa_negative_cap(soa->ttl, t.minimum);
 
 	if (z->opt.lint) {
 		s->lint = soa_lint_timers(&t, today) | lint_names(qdata, rd);

@@ -63,11 +63,10 @@ int soa_load(knotd_mod_t *mod)
 	} else if (z->opt.date) {
 		knotd_mod_log(mod, LOG_DEBUG, "no ACL allows transfers, transfer hooks not needed");
 	}
-	if (z->opt.min_floor) {
-		(void)knotd_mod_in_hook(mod, KNOTD_STAGE_ADDITIONAL, soa_query_floor_hook);
-	} else {
-		(void)knotd_mod_in_hook(mod, KNOTD_STAGE_AUTHORITY, soa_query_hook);
-	}
+	knotd_mod_in_hook_f hook = soa_query_hook(z->rules.label_slots + z->rules.subtree_count > 0,
+	                                          z->nxtable != NULL, z->opt.min_floor);
+	(void)knotd_mod_in_hook(mod, z->opt.min_floor ? KNOTD_STAGE_ADDITIONAL :
+	                        KNOTD_STAGE_AUTHORITY, hook);
 	return KNOT_EOK;
 }
 

@@ -22,6 +22,7 @@
 #include <stdlib.h>
 
 #include "soa/knotd_compat.h"
+#include "soa/nxtable.h"
 #include "soa/snap.h"
 #include "soa/zone.h"
 
@@ -38,7 +39,9 @@ int soa_zone_new(knotd_mod_t *mod, soa_zone_t **out)
 	z->name = knot_dname_copy(knotd_mod_zone(mod), NULL);
 	int ret = (z->name != NULL) ? soa_conf_read(mod, &z->opt) : KNOT_ENOMEM;
 	if (ret == KNOT_EOK) {
-		ret = soa_metrics_register(&z->metrics, mod, z->opt.groups, z->opt.date);
+		ret = soa_metrics_register(&z->metrics, mod, z->opt.groups,
+		                           (z->opt.date ? SOA_FEATURE_DATE : 0) |
+		                           (z->opt.exposure ? SOA_FEATURE_EXPOSURE : 0));
 	}
 	if (ret == KNOT_EOK && z->opt.notify) {
 		ret = soa_remotes_load(mod, &z->remotes, &z->remote_count);
@@ -46,7 +49,14 @@ int soa_zone_new(knotd_mod_t *mod, soa_zone_t **out)
 	if (ret == KNOT_EOK && z->opt.date) {
 		ret = soa_state_init(&z->state, mod, &z->metrics, z->name, z->opt.state_dir);
 	}
-	soa_conf_free(&z->opt);          // the store keeps the directory
+	if (ret == KNOT_EOK) {
+		ret = soa_rules_build(z->opt.rules, z->opt.rule_count, &z->rules);
+	}
+	if (ret == KNOT_EOK && z->opt.exposure &&
+	    (z->nxtable = calloc(1, sizeof(*z->nxtable))) == NULL) {
+		ret = KNOT_ENOMEM;
+	}
+	soa_conf_free(&z->opt);          // the store keeps the directory, rules are built
 	if (ret != KNOT_EOK) {
 		soa_zone_free(z);
 		return ret;
@@ -61,6 +71,7 @@ int soa_zone_new(knotd_mod_t *mod, soa_zone_t **out)
 		.notify = z->opt.notify,
 		.detect = z->opt.detect,
 		.snap = &z->snap,
+		.nxtable = z->nxtable,
 	};
 
 	// Gauges of the last known version until the zone answers; allocations
@@ -98,6 +109,8 @@ void soa_zone_free(soa_zone_t *z)
 	}
 	soa_snap_free(z);
 	soa_remotes_free(z->remotes, z->remote_count);
+	soa_rules_free(&z->rules);
+	free(z->nxtable);
 	soa_conf_free(&z->opt);
 	pthread_mutex_destroy(&z->lock);
 	free(z->name);

@@ -27,7 +27,7 @@ def counters():
     names = dict(re.findall(r'NAMES_FN\((\w+),\s*((?:"[^"]*",?\s*)+)\)', metrics))
     lint = re.findall(r'\[SOA_LINT_\w+\]\s*=\s*"([a-z-]+)"', read("module/lint.c"))
     out = []
-    for group, fn in re.findall(r'\[SOA_CTR_\w+\]\s*=\s*\{\s*"([a-z-]+)",\s*[^,]+,\s*(\w+)\s*\}', metrics):
+    for group, fn in re.findall(r'\[SOA_CTR_\w+\]\s*=\s*\{\s*"([a-z-]+)",\s*[^,]+,\s*(\w+)', metrics):
         if fn == "NULL":
             out.append(group)
         elif fn == "lint_str":

@@ -27,6 +27,8 @@
 
 #include <knot/module.h>
 
+#include "soa/ttl.h"
+
 #define MOD_NEG_TTL_MIN   "\x10""negative-ttl-min"
 #define MOD_NEG_TTL_MAX   "\x10""negative-ttl-max"
 #define MOD_MIN_AS_FLOOR  "\x10""minimum-as-floor"
@@ -37,6 +39,8 @@
 #define MOD_NOTIFY_PUB    "\x10""notify-published"
 #define MOD_CHANGE_DETECT "\x0D""change-detect"
 #define MOD_STATISTICS    "\x0A""statistics"
+#define MOD_NEG_TTL_RULE  "\x11""negative-ttl-rule"
+#define MOD_NEG_EXPOSURE  "\x11""negative-exposure"
 
 /*! \brief serial-format values. */
 enum {
@@ -71,6 +75,9 @@ typedef struct {
 	char *state_dir;        /*!< state-db, absolute (date serials only) */
 	unsigned groups;        /*!< statistics: soa_group_t bits. */
 	uint8_t detect;         /*!< change-detect: soa_detect_mode_t. */
+	soa_rule_t *rules;      /*!< negative-ttl-rule values. */
+	size_t rule_count;
+	bool exposure;          /*!< negative-exposure */
 } soa_options_t;
 
 /*!

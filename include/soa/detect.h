@@ -72,8 +72,12 @@ void soa_detect_remove(soa_watch_t *w);
 /*! \brief Whether knotd emits zone-updated on D-Bus (its configuration). */
 void soa_detect_set_dbus(bool zone_updated);
 
-/*! \brief A zone got a new snapshot (drained from the workers' list). */
-void soa_detect_changed(soa_watch_t *w, uint64_t now);
+/*!
+ * \brief A zone got a new snapshot (drained from the workers' list).
+ *
+ * \return True if it has a new published serial (not the first one seen).
+ */
+bool soa_detect_changed(soa_watch_t *w, uint64_t now);
 
 /*! \brief An answer to a check arrived. */
 void soa_detect_on_answer(const uint8_t *buf, size_t len);

@@ -64,11 +64,21 @@ typedef enum {
 	SOA_CTR_STATE_ERROR,       /*!< state-error (date serials only) */
 	SOA_CTR_NOTIFY,            /*!< notify[sent|acked|failed] (date serials only) */
 	SOA_CTR_CHANGE_DETECT_LAG, /*!< change-detect-lag gauge (date serials only) */
+	SOA_CTR_NEGATIVE_EXPOSURE, /*!< negative-exposure[names|seconds] (negative-exposure only) */
 	SOA_CTR__COUNT
 } soa_ctr_t;
 
 /*! \brief negative[...] indexes. */
 enum { SOA_NEG_NXDOMAIN = 0, SOA_NEG_NODATA, SOA_NEG__COUNT };
+
+/*! \brief negative-exposure[...] indexes. */
+enum { SOA_EXPO_NAMES = 0, SOA_EXPO_SECONDS, SOA_EXPO__COUNT };
+
+/*! \brief Counters that exist only with some options (soa_metrics_register()). */
+enum {
+	SOA_FEATURE_DATE     = 1 << 0, /*!< serial-format: date */
+	SOA_FEATURE_EXPOSURE = 1 << 1, /*!< negative-exposure: on */
+};
 
 /*! \brief soa[...] gauge indexes. */
 enum {
@@ -120,14 +130,15 @@ typedef struct {
 /*!
  * \brief Registers the counters of the chosen groups.
  *
- * \param m       Output.
- * \param mod     Module instance (in load()).
- * \param groups  Bit set of soa_group_t.
- * \param date    serial-format date: the serial counters exist.
+ * \param m         Output.
+ * \param mod       Module instance (in load()).
+ * \param groups    Bit set of soa_group_t.
+ * \param features  Bit set of SOA_FEATURE_*: which optional counters exist.
  *
  * \return KNOT_EOK or an error.
  */
-int soa_metrics_register(soa_metrics_t *m, knotd_mod_t *mod, unsigned groups, bool date);
+int soa_metrics_register(soa_metrics_t *m, knotd_mod_t *mod, unsigned groups,
+                         unsigned features);
 
 /*! \brief Counts n events of a counter from a worker (thread id tid). */
 static inline void soa_count_n(const soa_metrics_t *m, unsigned tid, soa_ctr_t ctr,
@@ -168,6 +179,7 @@ typedef struct {
 /*! \brief The counters the answers of one zone version bump, chosen once. */
 typedef struct {
 	soa_count_slot_t neg_ttl;  /*!< Negative answers: the TTL policy's effect. */
+	soa_count_slot_t neg_rule; /*!< Negative answers a rule matched. */
 	soa_count_slot_t neg_rw;   /*!< Negative answers: the SOA serial. */
 	soa_count_slot_t soa_rw;   /*!< SOA answers: the SOA serial. */
 } soa_count_plan_t;
@@ -179,6 +191,9 @@ typedef struct {
  *
  *  - negative-ttl[capped], negative-ttl[raised]: negative answers whose TTL
  *    negative-ttl-max lowered or negative-ttl-min raised (ttl.h);
+ *    negative-ttl[rule]: negative answers whose question a negative-ttl-rule
+ *    matched (counted in their place: the rule decides their TTL, query.c
+ *    counts plan->neg_rule instead of plan->neg_ttl);
  *  - serial-rewrite[authority], serial-rewrite[answer]: negative and SOA
  *    answers whose SOA got the published serial; serial-rewrite
  *    [skipped-signed]: answers left with the real serial because the zone

@@ -33,12 +33,13 @@
 #define SOA_MSG_MAX 1232
 
 /*!
- * \brief Builds an SOA query for a zone (RD clear, no EDNS).
+ * \brief Builds a query (RD clear, no EDNS): an SOA query that makes knotd
+ *        answer from a zone's current version, or a lookup of a name.
  *
  * \return KNOT_EOK and *len, or an error.
  */
-int soa_msg_soa_query(uint8_t *buf, size_t max, uint16_t id, const knot_dname_t *zone,
-                      size_t *len);
+int soa_msg_query(uint8_t *buf, size_t max, uint16_t id, const knot_dname_t *name,
+                  uint16_t qtype, size_t *len);
 
 /*! \brief The SOA a NOTIFY announces. */
 typedef struct {

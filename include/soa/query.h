@@ -21,12 +21,17 @@
 
 #pragma once
 
+#include <stdbool.h>
+
 #include <knot/module.h>
 
-/*! \brief In-hook (AUTHORITY stage) for negative and SOA answers. */
-knotd_in_state_t soa_query_hook(knotd_in_state_t state, knot_pkt_t *pkt,
-                                knotd_qdata_t *qdata, knotd_mod_t *mod);
-
-/*! \brief In-hook variant (ADDITIONAL stage) that also applies minimum-as-floor. */
-knotd_in_state_t soa_query_floor_hook(knotd_in_state_t state, knot_pkt_t *pkt,
-                                      knotd_qdata_t *qdata, knotd_mod_t *mod);
+/*!
+ * \brief The in-hook for a zone's options: for negative and SOA answers,
+ *        registered at the AUTHORITY stage; with minimum-as-floor, for every
+ *        answer, at the ADDITIONAL stage (to see glue too).
+ *
+ * \param rules     negative-ttl-rule values exist.
+ * \param exposure  negative-exposure is on.
+ * \param floor     minimum-as-floor is on.
+ */
+knotd_mod_in_hook_f soa_query_hook(bool rules, bool exposure, bool floor);

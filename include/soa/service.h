@@ -39,6 +39,12 @@
 
 struct soa_snap;
 
+/*! \brief The message ID of the module's own SOA checks (hooks recognize
+ *         them by it and by their source port); no other query uses it. */
+#define SOA_SERVICE_SELF_ID 0x50A0
+/*! \brief The message ID of the module's other lookups (negative-exposure). */
+#define SOA_SERVICE_LOOKUP_ID 0x50A1
+
 /*! \brief change-detect values: how the service thread learns of zone changes. */
 typedef enum {
 	SOA_DETECT_AUTO = 0, /*!< D-Bus when knotd emits zone-updated there, else polling. */
@@ -58,6 +64,7 @@ typedef struct soa_watch {
 	bool notify;                      /*!< notify-published. */
 	uint8_t detect;                   /*!< soa_detect_mode_t. */
 	struct soa_snap *const *snap;     /*!< The zone's current snapshot (RCU). */
+	void *nxtable;                    /*!< NXDOMAIN names (soa_nxtable_t), NULL: off. */
 
 	// Set by workers (atomically).
 	bool seen;                        /*!< An answer carrying the SOA checked the zone. */
@@ -79,6 +86,13 @@ typedef struct soa_watch {
 	struct soa_watch *q_prev, *q_next;/*!< Check queue links. */
 	struct soa_watch *h_next;         /*!< Name hash chain. */
 	size_t index;                     /*!< Position in the zone list. */
+
+	// The service thread's own (exposure.c), under its lock.
+	void *expo_names;                 /*!< Names being looked up (soa_nx_t[]). */
+	uint16_t expo_count, expo_next;   /*!< How many, and the next to send. */
+	uint32_t expo_until;              /*!< Longest exposure found (UNIX time). */
+	struct soa_watch *expo_link;      /*!< Zones with lookups or a gauge to count down. */
+	bool expo_listed;
 } soa_watch_t;
 
 /*! \brief Starts the thread (process.c, first instance). */
@@ -107,6 +121,9 @@ void soa_service_remove(soa_watch_t *w);
  *        not counted as answers.
  */
 bool soa_service_is_self(const knotd_qdata_t *qdata);
+
+/*! \brief True if a query is one of the module's negative-exposure lookups. */
+bool soa_service_is_lookup(const knotd_qdata_t *qdata);
 
 /*! \brief Tells the service thread that the zone has a new snapshot
  *         (a worker, in the slow path). */

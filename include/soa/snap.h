@@ -40,6 +40,7 @@ typedef struct soa_snap {
 	uint32_t ttl;               /*!< SOA RRSet TTL. */
 	uint32_t published;         /*!< Serial the world sees. */
 	uint32_t neg_ttl;           /*!< Effective negative TTL. */
+	uint32_t neg_cap;           /*!< What a negative-ttl-rule caps (ttl.h). */
 	uint32_t minimum;           /*!< SOA MINIMUM (floor for minimum-as-floor). */
 	uint32_t lint;              /*!< soa_lint_t bit set. */
 	uint64_t built_ms;          /*!< When it was built (monotonic ms). */

@@ -44,6 +44,8 @@ typedef struct soa_zone {
 	soa_state_t state;          /*!< Its published serials (date serials only). */
 	soa_remote_t *remotes;      /*!< Its notify remotes (notify-published only). */
 	unsigned remote_count;
+	soa_rules_t rules;          /*!< negative-ttl-rule, ready for matching. */
+	struct soa_nxtable *nxtable;/*!< NXDOMAIN names (negative-exposure), NULL if off. */
 
 	struct soa_snap *snap;      /*!< Current snapshot (RCU; snap.h). */
 	struct soa_snap *prev;      /*!< The one it replaced: readers still answering

@@ -112,6 +112,8 @@ def free_port():
 def yaml_value(value):
     if isinstance(value, bool):
         return "on" if value else "off"
+    if isinstance(value, (list, tuple)):       # a multi-valued option
+        return "[ " + ", ".join(f'"{v}"' for v in value) + " ]"
     return str(value)
 
 

@@ -41,9 +41,13 @@ def conf_check(tmp_path, items, zone_module="mod-soa/default", extra=""):
     ["change-detect: dbus"], ["change-detect: poll"], ["change-detect: off"],
     ["statistics: [negative, serial]"], ["statistics: none"], ["statistics: all"],
     ["statistics: [negative, soa, lint, serial, transfer, notify, state]"],
+    ['negative-ttl-rule: "_acme-challenge 30s"'],
+    ['negative-ttl-rule: [ "_acme-challenge 30s", "launch.example.test. 1h" ]'],
+    ["negative-exposure: on"], ["negative-exposure: off"],
 ], ids=["defaults", "units", "equal-bounds", "floor-lint", "serial", "keep", "relative-db",
         "max-floor", "keep-no-notify", "date-notify", "bool-words", "detect-dbus",
-        "detect-poll", "detect-off", "stats-two", "stats-none", "stats-all", "stats-every"])
+        "detect-poll", "detect-off", "stats-two", "stats-none", "stats-all", "stats-every",
+        "rule", "rules", "exposure-on", "exposure-off"])
 def test_valid(tmp_path, items):
     rc, out = conf_check(tmp_path, items)
     assert rc == 0, out
@@ -85,6 +89,8 @@ def test_valid(tmp_path, items):
     (["statistics: everything"], "statistics"),
     (["statistics: [none, negative]"], "statistics none or all cannot be combined with groups"),
     (["statistics: [all, soa]"], "statistics none or all cannot be combined with groups"),
+    (["negative-exposure: sometimes"], "negative-exposure"),
+    (["negative-exposure: 1h"], "negative-exposure"),
 ], ids=lambda v: v if isinstance(v, str) else None)
 def test_invalid(tmp_path, items, needle):
     rc, out = conf_check(tmp_path, items)

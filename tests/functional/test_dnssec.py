@@ -27,12 +27,16 @@ def signed(knot, policy, mod_conf):
     k = knot({Z: zone}, mod_conf=mod_conf, extra_conf=POLICIES,
              zone_extra={Z: ["dnssec-signing: on", f"dnssec-policy: {policy}"]})
     k.start()
-    # Wait until the signed version is served.
+    return k, wait_signed(k, Z)
+
+
+def wait_signed(k, zone):
+    """Waits until knotd serves the signed version; returns the DNSKEY answer."""
     deadline = time.monotonic() + 15
     while time.monotonic() < deadline:
-        r = k.query(Z, "DNSKEY", dnssec=True)
+        r = k.query(zone, "DNSKEY", dnssec=True)
         if r.answer:
-            return k, r
+            return r
         time.sleep(0.2)
     raise AssertionError("zone never got signed")
 

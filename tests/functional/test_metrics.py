@@ -11,7 +11,7 @@ Z = "example.test."
 
 BASE_NAMES = {
     "negative[nxdomain]", "negative[nodata]", "negative-ttl[capped]", "negative-ttl[raised]",
-    "soa-answer", "floor-raised",
+    "negative-ttl[rule]", "soa-answer", "floor-raised",
     "soa[serial]", "soa[ttl]", "soa[refresh]", "soa[retry]", "soa[expire]", "soa[minimum]",
     "soa[negative-ttl]", "soa[published-serial]",
     "lint[refresh-range]", "lint[retry-range]", "lint[expire-range]", "lint[minimum-range]",
@@ -196,7 +196,7 @@ def test_two_zones_are_separate(knot):
 
 GROUPS = {
     "negative": {"negative[nxdomain]", "negative[nodata]", "negative-ttl[capped]",
-                 "negative-ttl[raised]", "floor-raised"},
+                 "negative-ttl[raised]", "negative-ttl[rule]", "floor-raised"},
     "soa": {n for n in BASE_NAMES if n.startswith("soa")},
     "lint": {n for n in BASE_NAMES if n.startswith("lint[")},
     "serial": {"serial-update", "change-detect-lag"} |

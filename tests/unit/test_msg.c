@@ -58,7 +58,8 @@ static void test_query(void)
 {
 	uint8_t buf[SOA_MSG_MAX];
 	size_t len = 0;
-	is_int(KNOT_EOK, soa_msg_soa_query(buf, sizeof(buf), 0x1234, ZONE, &len), "SOA query built");
+	is_int(KNOT_EOK, soa_msg_query(buf, sizeof(buf), 0x1234, ZONE, KNOT_RRTYPE_SOA, &len),
+	       "SOA query built");
 	knot_pkt_t *p = parse(buf, len);
 	ok(p != NULL, "  parses");
 	is_int(0x1234, knot_wire_get_id(buf), "  id");
@@ -67,6 +68,13 @@ static void test_query(void)
 	ok(knot_dname_is_equal(knot_pkt_qname(p), ZONE) && knot_pkt_qtype(p) == KNOT_RRTYPE_SOA,
 	   "  question ZONE SOA");
 	knot_pkt_free(p);
+
+	is_int(KNOT_EOK, soa_msg_query(buf, sizeof(buf), 7, ZONE, KNOT_RRTYPE_A, &len), "A query");
+	p = parse(buf, len);
+	ok(p != NULL && knot_pkt_qtype(p) == KNOT_RRTYPE_A, "  question type A");
+	knot_pkt_free(p);
+	is_int(KNOT_ESPACE, soa_msg_query(buf, KNOT_WIRE_HEADER_SIZE + 4, 7, ZONE, KNOT_RRTYPE_A, &len),
+	       "too small a buffer");
 }
 
 static void test_notify(void)
