@@ -248,16 +248,38 @@ def table_instructions(res, n):
 
 # Part 1b: the hook alone.
 
+# Answers with the features of issue 14: (label, kind, environment).
+RULES = ";".join(["_acme-challenge 30s", "_dmarc 60", "launch.example.test. 60",
+                  "deep.launch.example.test. 5"])
+FEATURE_VARIANTS = [
+    ("positive, 4 rules and negative-exposure on", "positive",
+     {"HOTPATH_RULES": RULES, "HOTPATH_EXPOSURE": "1"}),
+    ("negative, 4 rules, none matches", "negative", {"HOTPATH_RULES": RULES}),
+    ("negative, 4 rules, label rule matches", "negative",
+     {"HOTPATH_RULES": RULES, "HOTPATH_QNAME": "_acme-challenge.www.example.test."}),
+    ("negative, 4 rules, subtree rule matches", "negative",
+     {"HOTPATH_RULES": RULES, "HOTPATH_QNAME": "a.deep.launch.example.test."}),
+    ("negative, negative-exposure on", "negative", {"HOTPATH_EXPOSURE": "1"}),
+]
+
+
 def hotpath(calls=10000):
     """mod-soa's hooks per answer without knotd around them (bench/hotpath.c)."""
-    def ir(kind, n):
+    def ir(kind, n, env):
         with tempfile.TemporaryDirectory(prefix="soa-bench-") as work:
             out = os.path.join(work, "cg")
             subprocess.run(["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}",
-                            HOTPATH, SOA, kind, str(n)], capture_output=True, check=True)
+                            HOTPATH, SOA, kind, str(n)], capture_output=True, check=True,
+                           env=dict(os.environ, **env))
             with open(out) as f:
                 return int(re.search(r"^totals: (\d+)", f.read(), re.M).group(1))
-    res = {k: (ir(k, 2 * calls) - ir(k, calls)) / calls for k in ("positive", "negative", "soa")}
+
+    def per_call(kind, env=None):
+        env = env or {}
+        return (ir(kind, 2 * calls, env) - ir(kind, calls, env)) / calls
+    res = {k: per_call(k) for k in ("positive", "negative", "soa")}
+    for label, kind, env in FEATURE_VARIANTS:
+        res[label] = per_call(kind, env)
     loop = res["positive"]
     return res, loop
 
@@ -266,7 +288,9 @@ def table_hotpath(res):
     return ["### mod-soa's hook alone (bench/hotpath.c under callgrind)", "",
             "The built soa.so loaded through knotd_mod_api with the knotd functions it calls "
             "stubbed; per answer, the benchmark loop included (the positive row is loop plus "
-            "the two-compare exit).", "",
+            "the two-compare exit; negative is an NXDOMAIN without rules or exposure). The rows "
+            "with rules and exposure are the same answers with negative-ttl-rule values "
+            f"`{RULES}` or negative-exposure on.", "",
             "| answer | instructions |", "|---|---:|"] + \
            [f"| {k} | {v:.0f} |" for k, v in res.items()] + [""]
 

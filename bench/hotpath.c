@@ -13,6 +13,11 @@
  * cost of mod-soa's hook per answer, without knotd's dispatch around it:
  *
  *   hotpath SOA_SO KIND CALLS     KIND: negative | soa | positive
+ *
+ * The environment adds mod-soa options and picks the question:
+ *   HOTPATH_RULES     negative-ttl-rule values, separated by ';'
+ *   HOTPATH_EXPOSURE  1: negative-exposure on
+ *   HOTPATH_QNAME     the question (default nx.example.test. for negative)
  */
 
 #include <arpa/inet.h>
@@ -135,11 +140,36 @@ EXPORT knotd_conf_t knotd_conf(knotd_mod_t *mod, const yp_name_t *s, const yp_na
 	out.single.string = storage;       // database storage
 	return out;
 }
+/*! \brief HOTPATH_RULES as a multi-valued item. */
+static knotd_conf_t rules_conf(void)
+{
+	static knotd_conf_val_t vals[64];
+	static char text[4096];
+	knotd_conf_t out = { 0 };
+	const char *env = getenv("HOTPATH_RULES");
+	if (env == NULL || *env == '\0') {
+		return out;
+	}
+	snprintf(text, sizeof(text), "%s", env);
+	for (char *save = NULL, *v = strtok_r(text, ";", &save); v != NULL && out.count < 64;
+	     v = strtok_r(NULL, ";", &save)) {
+		vals[out.count++].string = v;
+	}
+	out.multi = vals;
+	return out;
+}
+
 EXPORT knotd_conf_t knotd_conf_mod(knotd_mod_t *mod, const yp_name_t *name)
 {
 	(void)mod;
 	knotd_conf_t out = { 0 };
 	const char *n = (const char *)name + 1;
+	if (strncmp(n, "negative-ttl-rule", name[0]) == 0) return rules_conf();
+	if (strncmp(n, "negative-exposure", name[0]) == 0) {
+		out.single.boolean = getenv("HOTPATH_EXPOSURE") != NULL &&
+		                     strcmp(getenv("HOTPATH_EXPOSURE"), "1") == 0;
+		return out;
+	}
 	// The benchmark configuration: date serials, cap 60, floor 30.
 	if (strncmp(n, "negative-ttl-max", name[0]) == 0) out.single.integer = 60;
 	else if (strncmp(n, "negative-ttl-min", name[0]) == 0) out.single.integer = 30;
@@ -200,7 +230,8 @@ int main(int argc, char **argv)
 	knot_pkt_t *pkt;
 	knotd_in_state_t state;
 	if (strcmp(argv[2], "negative") == 0) {
-		pkt = response(KNOT_RRTYPE_A, "nx.example.test.", KNOT_AUTHORITY);
+		const char *qname = getenv("HOTPATH_QNAME");
+		pkt = response(KNOT_RRTYPE_A, qname ? qname : "nx.example.test.", KNOT_AUTHORITY);
 		state = KNOTD_IN_STATE_MISS;
 	} else if (strcmp(argv[2], "soa") == 0) {
 		pkt = response(KNOT_RRTYPE_SOA, "example.test.", KNOT_ANSWER);
