@@ -79,7 +79,7 @@ HEADERS     := $(wildcard include/soa/*.h)
 UNIT_TESTS  := serial ttl lint wire record publish store msg series nxtable
 UNIT_BIN    := $(UNIT_TESTS:%=$(BUILD)/tests/test_%)
 
-.PHONY: all install deps demo check check-unit check-functional check-docs bench clean \
+.PHONY: all install deps demo check check-unit check-functional check-docs check-layers bench clean \
         knot check-matrix deb FORCE \
         fuzz fuzz-smoke
 
@@ -132,7 +132,7 @@ deps:
 demo: deps all
 	$(PYTHON) demo/demo.py
 
-check: deps check-unit check-matrix check-docs check-asan-smoke fuzz-smoke
+check: deps check-unit check-layers check-matrix check-docs check-asan-smoke fuzz-smoke
 
 check-unit: $(UNIT_BIN)
 	@for t in $(UNIT_BIN); do echo "== $$t"; $$t || exit 1; done
@@ -142,6 +142,10 @@ check-functional: all
 
 check-docs:
 	$(PYTHON) tests/check_docs.py
+
+# No call cycle between files, no knotd call in the pure core (architecture.md).
+check-layers: all
+	$(PYTHON) tests/check_layers.py
 
 # --- Knot DNS series (docs/mod-soa.rst, "Knot DNS versions") -----------------
 # make knot KNOT_VERSION=X.Y.Z     build that knotd into $(KNOT_CACHE)/X.Y.Z once
