@@ -76,6 +76,14 @@ void soa_exposure_start(soa_watch_t *w)
 		return;
 	}
 	size_t n = soa_nxtable_live(w->nxtable, unix_now(), names);
+	// Kept only as long as needed: most versions have few names to check.
+	soa_nx_t *kept = (n > 0) ? realloc(names, n * sizeof(*names)) : NULL;
+	if (kept == NULL) {
+		free(names);
+		if (n > 0) {
+			return;
+		}
+	}
 	// A new version replaces lookups still going on for the one before.
 	for (unsigned i = 0; i < expo.n_flight; ) {
 		if (expo.flight[i].w == w) {
@@ -85,7 +93,7 @@ void soa_exposure_start(soa_watch_t *w)
 		}
 	}
 	free(w->expo_names);
-	w->expo_names = names;
+	w->expo_names = kept;
 	w->expo_count = n;
 	w->expo_next = 0;
 	list(w);
