@@ -240,7 +240,7 @@ def table_instructions(res, n):
     if service:
         # Whole-process figure under valgrind: an upper bound per second.
         per_sec = max(svc / max(sec, 0.001) for svc, sec in service)
-        out += [f"mod-soa's service thread (counter flush every 100 ms), kept out of the "
+        out += [f"mod-soa's service thread (change detection), kept out of the "
                 f"per-query figures: at most {per_sec:,.0f} instructions per second of "
                 f"wall time in these runs.", ""]
     return out

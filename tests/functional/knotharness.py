@@ -295,13 +295,15 @@ class Knotd:
             raise RuntimeError(f"{' '.join(cmd)} failed: {r.stdout}{r.stderr}")
         return r.stdout + r.stderr
 
-    # Answer counters reach knotd at most SOA_HOT_FLUSH_MS (100 ms) later.
+    # Answers are counted at once; what the module's service thread sets
+    # (change-detect-lag, NOTIFY counters, negative-exposure) follows within
+    # its 100 ms pass.
     SETTLE = 0.25
 
     def stats(self, zone, force=True, settle=True):
         """knotc zone-stats ZONE mod-soa as {name: value} (forced: zeros shown).
 
-        With settle, waits for the module's counter flush first."""
+        With settle, gives the module's service thread a pass first."""
         if settle:
             time.sleep(self.SETTLE)
         out = self.knotc("zone-stats", zone, "mod-soa", force=force)

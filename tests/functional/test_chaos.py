@@ -328,9 +328,9 @@ def counters(stats):
 
 
 def settled_stats(k, zone, want, timeout=10):
-    """Stats once the counters equal `want` and stay so for another flush
-    period, or the last read after `timeout` s (a loaded machine may delay
-    the module's 100 ms counter flush)."""
+    """Stats once the counters equal `want` and stay so for another read, or
+    the last read after `timeout` s (a loaded machine may delay answers
+    still in flight)."""
     deadline = time.monotonic() + timeout
     s = k.stats(zone)
     while counters(s) != want and time.monotonic() < deadline:
