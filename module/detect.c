@@ -17,6 +17,11 @@
  * \file
  *
  * \brief Change detection: D-Bus announcements, bounded polling, checks.
+ *
+ * Slightly over 500 lines: the zone registry, the check queue, the polling
+ * budget and the D-Bus state all read and write one state (det) under the
+ * service thread's lock, and each decides for the others which zones are
+ * checked; split, that state would have to be shared between files.
  */
 
 #include <stdio.h>
