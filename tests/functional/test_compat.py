@@ -177,3 +177,27 @@ def test_tsig_algorithm_of_a_key(knot, alg):
         wait_for(lambda: k.stats(Z, settle=False)["notify[acked]"] == 1, 3, "reply accepted")
     finally:
         sec.close()
+
+
+@pytest.mark.parametrize("events,dbus", [
+    ("[running, zone-updated]", True),
+    ("[zone-updated, dnssec-invalid]", True),
+    ("[running, ksk-submission, dnssec-invalid]", False),
+    ("running", False),
+])
+def test_dbus_event_zone_updated_value(knot, tmp_path, events, dbus):
+    """soa_knotd_dbus_zone_updated() reads server dbus-event as knotd's bit
+    values (DBUS_EVENT_ZONE_UPDATED = 1 << 1): with zone-updated among the
+    events, change-detect auto uses D-Bus, without it polls."""
+    from sysbus import SystemBus
+    bus = SystemBus(tmp_path / "bus").start()
+    try:
+        k = knot({Z: soa_zone(Z)}, server_extra=[f"dbus-event: {events}"],
+                 env={"DBUS_SYSTEM_BUS_ADDRESS": bus.address}).start(by_ctl=True)
+        wait_for(lambda: "change detection" in k.log_text(), 10, "the change detection line")
+        log = k.log_text()
+        assert ("events on D-Bus, for every zone" in log) == dbus, log
+        assert ("server dbus-event lacks zone-updated" in log) == (not dbus), log
+        k.stop()
+    finally:
+        bus.stop()
