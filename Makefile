@@ -71,7 +71,7 @@ CORE_SRC    := module/serial.c module/ttl.c module/lint.c module/wire.c module/r
 GLUE_SRC    := module/soa.c module/conf.c module/zone.c module/snap.c module/state.c \
                module/query.c module/xfr.c module/metrics.c module/process.c \
                module/service.c module/detect.c module/dbus.c module/notify.c module/remotes.c \
-               module/knotd_compat.c
+               module/knotd_compat.c module/replica.c
 CORE_OBJ    := $(CORE_SRC:module/%.c=$(BUILD)/%.o)
 GLUE_OBJ    := $(GLUE_SRC:module/%.c=$(BUILD)/%.o)
 HEADERS     := $(wildcard include/soa/*.h)

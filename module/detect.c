@@ -27,7 +27,9 @@
 #include "soa/detect.h"
 #include "soa/msg.h"
 #include "soa/notify.h"
+#include "soa/replica.h"
 #include "soa/snap.h"
+#include "soa/wire.h"
 
 /*! \brief A check without an answer for this long is over (and retried once
  *         more while an announcement waits, at most CHECK_TRIES times). */
@@ -470,10 +472,26 @@ void soa_detect_run(uint64_t now, const soa_detect_io_t *io)
 	send_checks(now, io);
 }
 
+/*! \brief Hands a version to the replica checks (a new published serial
+ *         starts checking the secondaries). */
+static void replica_version(soa_watch_t *w, const soa_snap_t *snap, bool fresh, uint64_t now)
+{
+	const uint8_t *tail = snap->rdata + snap->rdlen - SOA_WIRE_SOA_TAIL;
+	soa_replica_version_t v = {
+		.published = snap->published,
+		.alloc_ms = snap->built_ms,
+		.refresh = knot_wire_read_u32(tail + 4),
+		.retry = knot_wire_read_u32(tail + 8),
+		.fresh = fresh,
+	};
+	soa_replica_version(w, &v, now);
+}
+
 void soa_detect_changed(soa_watch_t *w, uint64_t now)
 {
 	rcu_read_lock();
 	const soa_snap_t *snap = rcu_dereference(*w->snap);
+	bool fresh = (snap != NULL && w->have_published && snap->published != w->published);
 	if (snap != NULL && (!w->have_published || snap->published != w->published)) {
 		if (w->have_published) {
 			// Announced by knotd: the time since the announcement. Else the
@@ -496,6 +514,9 @@ void soa_detect_changed(soa_watch_t *w, uint64_t now)
 	}
 	if (snap != NULL && snap->real == w->want) {
 		w->signal_ms = 0;
+	}
+	if (snap != NULL && w->replica) {
+		replica_version(w, snap, fresh, now);
 	}
 	rcu_read_unlock();
 }

@@ -24,6 +24,7 @@
 
 #include "soa/lint.h"
 #include "soa/metrics.h"
+#include "soa/secondary.h"
 
 /*! \brief Returns a copy of names[idx] for knotd, which frees it. */
 static char *name_at(const char *const *names, uint32_t count, uint32_t idx)
@@ -47,6 +48,8 @@ NAMES_FN(rewrite_str, "answer", "authority", "axfr", "ixfr", "skipped-signed")
 NAMES_FN(transfer_str, "axfr", "ixfr-journal", "ixfr-full", "ixfr-current",
          "tsig-resigned")
 NAMES_FN(notify_str, "sent", "acked", "failed")
+NAMES_FN(replica_str, "current", "behind", "ahead", "unreachable")
+NAMES_FN(replica_check_str, "sent", "answered")
 
 static char *lint_str(uint32_t idx, uint32_t count)
 {
@@ -62,6 +65,7 @@ typedef struct {
 	knotd_mod_idx_to_str_f idx_to_str;
 	soa_group_t group;
 	bool date;         /*!< Exists with serial-format: date only. */
+	bool replica;      /*!< Registered by soa_metrics_register_replica(). */
 } counter_t;
 
 /*! \brief Every counter, indexed by soa_ctr_t. */
@@ -82,6 +86,17 @@ static const counter_t counters[SOA_CTR__COUNT] = {
 	[SOA_CTR_NOTIFY]            = { "notify", SOA_NOTIFY__COUNT, notify_str,
 	                                SOA_GROUP_NOTIFY, true },
 	[SOA_CTR_CHANGE_DETECT_LAG] = { "change-detect-lag", 1, NULL, SOA_GROUP_SERIAL, true },
+	// Replication health; replica-serial's count and names are the zone's.
+	[SOA_CTR_REPLICA]           = { "replica", SOA_REPLICA__COUNT, replica_str, SOA_GROUP_REPLICA,
+	                                .replica = true },
+	[SOA_CTR_REPLICA_SERIAL]    = { "replica-serial", 0, NULL, SOA_GROUP_REPLICA,
+	                                .replica = true },
+	[SOA_CTR_REPLICATION_LAG]   = { "replication-lag", 1, NULL, SOA_GROUP_REPLICA,
+	                                .replica = true },
+	[SOA_CTR_REPLICA_CHECK]     = { "replica-check", SOA_REPLICA_CHECK__COUNT,
+	                                replica_check_str, SOA_GROUP_REPLICA, .replica = true },
+	[SOA_CTR_REPLICA_UNTRACKED] = { "replica-untracked", 1, NULL, SOA_GROUP_REPLICA,
+	                                .replica = true },
 };
 
 int soa_metrics_register(soa_metrics_t *m, knotd_mod_t *mod, unsigned groups, bool date)
@@ -91,11 +106,42 @@ int soa_metrics_register(soa_metrics_t *m, knotd_mod_t *mod, unsigned groups, bo
 	for (unsigned i = 0; i < SOA_CTR__COUNT; i++) {
 		const counter_t *c = &counters[i];
 		m->id[i] = -1;
-		if (!(groups & (1u << c->group)) || (c->date && !date)) {
+		if (!(groups & (1u << c->group)) || (c->date && !date) || c->replica) {
 			continue;
 		}
 		// knotd keeps the name pointer: the strings are static.
 		int ret = knotd_mod_stats_add(mod, c->name, c->count, c->idx_to_str);
+		if (ret != KNOT_EOK) {
+			return ret;
+		}
+		m->id[i] = next++;
+	}
+	return KNOT_EOK;
+}
+
+int soa_metrics_register_replica(soa_metrics_t *m, knotd_mod_t *mod, unsigned groups,
+                                 unsigned secondaries, knotd_mod_idx_to_str_f names)
+{
+	if (!(groups & (1u << SOA_GROUP_REPLICA)) || secondaries == 0) {
+		return KNOT_EOK;
+	}
+	// knotd numbers counters in registration order: after the others.
+	int8_t next = 0;
+	for (unsigned i = 0; i < SOA_CTR__COUNT; i++) {
+		next += (m->id[i] >= 0);
+	}
+	for (unsigned i = 0; i < SOA_CTR__COUNT; i++) {
+		const counter_t *c = &counters[i];
+		if (!c->replica) {
+			continue;
+		}
+		// knotd shows a counter of one index without its name: a lone
+		// secondary gets a second, unnamed index, which knotd skips.
+		bool per_secondary = (i == SOA_CTR_REPLICA_SERIAL);
+		uint32_t count = !per_secondary ? c->count :
+		                 (secondaries == 1 && names != NULL) ? 2 : secondaries;
+		int ret = knotd_mod_stats_add(mod, c->name, count,
+		                              per_secondary ? names : c->idx_to_str);
 		if (ret != KNOT_EOK) {
 			return ret;
 		}

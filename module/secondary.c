@@ -136,8 +136,15 @@ uint64_t soa_secondary_next(const soa_secondary_t *s, uint64_t now, uint64_t cha
 			return next;
 		}
 	}
-	// Between changes: once per interval, at the secondary's phase, at
-	// least half an interval away.
+	// Between changes: an unreachable one again after the SOA retry (as a
+	// secondary retries a failed refresh), at most an interval away.
+	if (s->state == SOA_REPLICA_UNREACHABLE) {
+		uint64_t retry = (uint64_t)soa_retry * 1000;
+		retry = retry < 1000 ? 1000 : retry;
+		return now + (retry < interval_ms ? retry : interval_ms);
+	}
+	// Else once per interval, at the secondary's phase, at least half an
+	// interval away.
 	return soa_secondary_slot(now + interval_ms / 2, interval_ms, phase_ms);
 }
 

@@ -37,6 +37,7 @@
 
 #include "soa/detect.h"
 #include "soa/notify.h"
+#include "soa/replica.h"
 #include "soa/service.h"
 
 /*! \brief How often detection runs. */
@@ -44,8 +45,9 @@
 /*! \brief The message ID of the module's own SOA checks (hooks recognize them
  *         by it and by their source port). */
 #define SELF_ID 0x50A0
-/*! \brief Most other descriptors (NOTIFY sockets, D-Bus) polled at once. */
-#define OWN_FDS 16
+/*! \brief Most other descriptors (NOTIFY and replica check sockets, D-Bus)
+ *         polled at once. */
+#define OWN_FDS 24
 
 /*! \brief Everything the thread shares with the zones; lock guards all but
  *         the self ports, which hooks read atomically. */
@@ -113,6 +115,9 @@ static void drain(int fd)
 			continue;
 		} else if (knot_wire_get_opcode(buf) == KNOT_OPCODE_NOTIFY) {
 			soa_notify_on_reply(buf, n, &from);
+		} else if (soa_replica_on_reply(buf, n, &from)) {
+			// A secondary's answer to a replica check (by ID and source).
+			continue;
 		} else if (knot_wire_get_id(buf) == SELF_ID) {
 			soa_detect_on_answer(buf, n);
 		}
@@ -142,6 +147,7 @@ static void pass(uint64_t now)
 	};
 	soa_detect_run(now, &io);
 	soa_notify_run(now, svc.sock[0], svc.sock[1]);
+	soa_replica_run(now, svc.sock[0], svc.sock[1]);
 }
 
 static void *service_main(void *arg)
@@ -157,6 +163,7 @@ static void *service_main(void *arg)
 		// Sleep until a pass is due, a NOTIFY is, or something arrives.
 		uint64_t now = now_ms();
 		int timeout = soa_notify_timeout(now, SOA_SERVICE_PASS_MS);
+		timeout = soa_replica_timeout(now, timeout);
 		struct pollfd fds[3 + OWN_FDS] = {
 			{ .fd = svc.wake_fd, .events = POLLIN },
 			{ .fd = svc.sock[0], .events = POLLIN },
@@ -164,6 +171,7 @@ static void *service_main(void *arg)
 		};
 		size_t bus = soa_detect_poll_fds(fds + 3, OWN_FDS);
 		nfds_t nfds = 3 + bus + soa_notify_poll_fds(fds + 3 + bus, OWN_FDS - bus);
+		nfds += soa_replica_poll_fds(fds + nfds, 3 + OWN_FDS - nfds);
 		pthread_mutex_unlock(&svc.lock);
 
 		(void)poll(fds, nfds, timeout);
@@ -219,6 +227,7 @@ void soa_service_stop(void)
 
 	pthread_mutex_lock(&svc.lock);
 	soa_notify_clear();
+	soa_replica_clear();
 	soa_detect_clear();
 	svc.changed = NULL;
 	close_shared();
@@ -283,6 +292,10 @@ void soa_service_add(soa_watch_t *w)
 		knotd_mod_log(w->mod, LOG_ERR, "failed to watch the zone (%s), changes are seen "
 		              "by answers only", knot_strerror(KNOT_ENOMEM));
 	}
+	if (w->replica && soa_replica_add(w, now_ms()) != KNOT_EOK) {
+		knotd_mod_log(w->mod, LOG_ERR, "failed to track the secondaries (%s), no "
+		              "replica checks", knot_strerror(KNOT_ENOMEM));
+	}
 	pthread_mutex_unlock(&svc.lock);
 }
 
@@ -308,7 +321,9 @@ void soa_service_remove(soa_watch_t *w)
 	// list, not pushed again. Take the list and look at it now.
 	take_changed(now_ms());
 	soa_detect_remove(w);
-	// Pending NOTIFYs go with the zone: knotd may be unloading the library.
+	// Pending NOTIFYs and checks go with the zone: knotd may be unloading
+	// the library.
 	soa_notify_drop(w);
+	soa_replica_remove(w);
 	pthread_mutex_unlock(&svc.lock);
 }

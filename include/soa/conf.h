@@ -38,6 +38,10 @@
 #define MOD_CHANGE_DETECT "\x0D""change-detect"
 #define MOD_STATISTICS    "\x0A""statistics"
 
+// Replication health (replica.h).
+#define MOD_REPLICA_CHECK    "\x0D""replica-check"
+#define MOD_REPLICA_INTERVAL "\x16""replica-check-interval"
+
 /*! \brief serial-format values. */
 enum {
 	SOA_FORMAT_DATE = 0,
@@ -71,6 +75,8 @@ typedef struct {
 	char *state_dir;        /*!< state-db, absolute (date serials only) */
 	unsigned groups;        /*!< statistics: soa_group_t bits. */
 	uint8_t detect;         /*!< change-detect: soa_detect_mode_t. */
+	bool replica;           /*!< replica-check */
+	uint32_t replica_interval; /*!< replica-check-interval (s), 0: SOA REFRESH */
 } soa_options_t;
 
 /*!

@@ -28,7 +28,9 @@
  *    secondary reports the published serial or 10 x SOA retry has passed.
  *  - Otherwise once per interval (replica-check-interval, or SOA REFRESH),
  *    at a fixed phase of the interval per secondary, so that the checks of
- *    many zones spread over the interval.
+ *    many zones spread over the interval; an unreachable secondary again
+ *    after the SOA retry (at most an interval), as secondaries retry a
+ *    failed refresh.
  *
  * Logging: every state change is logged once. A secondary that has not yet
  * followed a new serial is behind, but normally only for the moment it
@@ -50,8 +52,9 @@
 /*! \brief How long a secondary may lack the published serial before being
  *         behind is logged (ms). */
 #define SOA_SECONDARY_BEHIND_GRACE_MS 10000
-/*! \brief The first checks of a zone spread over at most this (ms). */
-#define SOA_SECONDARY_START_SPREAD_MS 30000
+/*! \brief The first checks of a zone spread over at most this (ms); the
+ *         process-wide rate (replica.h) paces them further. */
+#define SOA_SECONDARY_START_SPREAD_MS 5000
 
 /*! \brief A secondary's state (the replica[...] gauge indexes). */
 typedef enum {

@@ -79,6 +79,15 @@ typedef struct soa_watch {
 	struct soa_watch *q_prev, *q_next;/*!< Check queue links. */
 	struct soa_watch *h_next;         /*!< Name hash chain. */
 	size_t index;                     /*!< Position in the zone list. */
+
+	// Replication health (replica.h): set by the zone before
+	// soa_service_add(), read-only afterwards; rz is replica.c's own.
+	bool replica;                     /*!< replica-check, with secondaries. */
+	bool date;                        /*!< serial-format: date (for the logs). */
+	uint32_t replica_interval;        /*!< replica-check-interval (s), 0: SOA REFRESH. */
+	int64_t published_at;             /*!< UNIX time the stored published serial
+	                                       was allocated, 0 if unknown. */
+	struct soa_replica_zone *rz;      /*!< The zone's secondaries (service thread). */
 } soa_watch_t;
 
 /*! \brief Starts the thread (process.c, first instance). */

@@ -154,9 +154,13 @@ static void test_schedule(void)
 	   next % iv == phase, "current: periodic at its phase");
 	soa_secondary_init(&s);
 	soa_secondary_result(&s, false, 0, P, 0, 5 * S, &ev);
-	next = soa_secondary_next(&s, 5 * S, 0, 10, iv, phase);
-	ok(next % iv == phase && next >= 5 * S + iv / 2,
-	   "unreachable between changes: periodic only");
+	is_int(15 * S, soa_secondary_next(&s, 5 * S, 0, 10, iv, phase),
+	       "unreachable between changes: again after the SOA retry");
+	is_int(7 * S, soa_secondary_next(&s, 5 * S, 0, 3600, 2 * S, phase),
+	       "  at most an interval");
+	soa_secondary_result(&s, true, P - 1, P, 0, 6 * S, &ev);
+	next = soa_secondary_next(&s, 6 * S, 0, 10, iv, phase);
+	ok(next % iv == phase && next >= 6 * S + iv / 2, "behind between changes: periodic");
 }
 
 static void test_lines(void)
