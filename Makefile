@@ -14,6 +14,8 @@
 #                       fuzzing smokes
 #   make check-matrix   the functional suite against each Knot series
 #   make check-asan     the whole functional suite against an ASan+UBSan build
+#   make check-prometheus
+#                       the alert rules (docs/prometheus) with promtool
 #   make fuzz           each libFuzzer target FUZZ_SECONDS (60) seconds
 #   make bench          benchmarks (see docs/performance.md)
 
@@ -80,6 +82,7 @@ UNIT_TESTS  := serial ttl lint wire record publish store msg series secondary na
 UNIT_BIN    := $(UNIT_TESTS:%=$(BUILD)/tests/test_%)
 
 .PHONY: all install deps demo check check-unit check-functional check-docs bench clean \
+        check-prometheus \
         knot check-matrix deb FORCE \
         fuzz fuzz-smoke
 
@@ -132,7 +135,7 @@ deps:
 demo: deps all
 	$(PYTHON) demo/demo.py
 
-check: deps check-unit check-matrix check-docs check-asan-smoke fuzz-smoke
+check: deps check-unit check-matrix check-docs check-prometheus check-asan-smoke fuzz-smoke
 
 check-unit: $(UNIT_BIN)
 	@for t in $(UNIT_BIN); do echo "== $$t"; $$t || exit 1; done
@@ -142,6 +145,13 @@ check-functional: all
 
 check-docs:
 	$(PYTHON) tests/check_docs.py
+
+# Alert rules for knot_exporter's metrics: valid, and right on the series of
+# tests/prometheus (promtool from Debian's prometheus package).
+PROMTOOL    ?= promtool
+check-prometheus:
+	$(PROMTOOL) check rules docs/prometheus/mod-soa.rules.yml
+	$(PROMTOOL) test rules tests/prometheus/mod-soa.rules.test.yml
 
 # --- Knot DNS series (docs/mod-soa.rst, "Knot DNS versions") -----------------
 # make knot KNOT_VERSION=X.Y.Z     build that knotd into $(KNOT_CACHE)/X.Y.Z once
