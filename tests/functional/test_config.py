@@ -41,9 +41,15 @@ def conf_check(tmp_path, items, zone_module="mod-soa/default", extra=""):
     ["change-detect: dbus"], ["change-detect: poll"], ["change-detect: off"],
     ["statistics: [negative, serial]"], ["statistics: none"], ["statistics: all"],
     ["statistics: [negative, soa, lint, serial, transfer, notify, state]"],
+    ["replica-check: off"], ["replica-check: on", "replica-check-interval: 1h"],
+    ["replica-check-interval: 0"], ["replica-check-interval: 7d"],
+    ["serial-format: keep", "replica-check-interval: 90"],
+    ["statistics: [replica]"], ["statistics: [negative, replica]"],
 ], ids=["defaults", "units", "equal-bounds", "floor-lint", "serial", "keep", "relative-db",
         "max-floor", "keep-no-notify", "date-notify", "bool-words", "detect-dbus",
-        "detect-poll", "detect-off", "stats-two", "stats-none", "stats-all", "stats-every"])
+        "detect-poll", "detect-off", "stats-two", "stats-none", "stats-all", "stats-every",
+        "replica-off", "replica-interval", "replica-interval-0", "replica-interval-max",
+        "replica-keep", "stats-replica", "stats-replica-two"])
 def test_valid(tmp_path, items):
     rc, out = conf_check(tmp_path, items)
     assert rc == 0, out
@@ -85,6 +91,14 @@ def test_valid(tmp_path, items):
     (["statistics: everything"], "statistics"),
     (["statistics: [none, negative]"], "statistics none or all cannot be combined with groups"),
     (["statistics: [all, soa]"], "statistics none or all cannot be combined with groups"),
+    (["replica-check: maybe"], "replica-check"),
+    (["replica-check: 1h"], "replica-check"),
+    (["replica-check-interval: -1"], "replica-check-interval"),
+    (["replica-check-interval: 8d"], "replica-check-interval"),
+    (["replica-check-interval: soon"], "replica-check-interval"),
+    (["replica-check-interval: 1h1"], "replica-check-interval"),
+    (["replica-check: off", "replica-check-interval: 1h"],
+     "replica-check-interval requires replica-check on"),
 ], ids=lambda v: v if isinstance(v, str) else None)
 def test_invalid(tmp_path, items, needle):
     rc, out = conf_check(tmp_path, items)
