@@ -186,9 +186,17 @@ static bool answer_serial(const knot_pkt_t *pkt, const knot_dname_t *zone, uint3
 	const knot_pktsection_t *an = knot_pkt_section(pkt, KNOT_ANSWER);
 	for (uint16_t i = 0; i < an->count; i++) {
 		const knot_rrset_t *rr = knot_pkt_rr(an, i);
-		if (rr->type == KNOT_RRTYPE_SOA && rr->rrs.count > 0 &&
-		    knot_dname_is_case_equal(rr->owner, zone)) {
-			*serial = knot_soa_serial(rr->rrs.rdata);
+		if (rr->type != KNOT_RRTYPE_SOA || rr->rrs.count == 0 ||
+		    !knot_dname_is_case_equal(rr->owner, zone)) {
+			continue;
+		}
+		// libknot does not check the RDATA's shape: two names, 20 bytes.
+		const knot_rdata_t *rd = rr->rrs.rdata;
+		const uint8_t *end = rd->data + rd->len;
+		int mlen = knot_dname_wire_check(rd->data, end, NULL);
+		int rlen = (mlen > 0) ? knot_dname_wire_check(rd->data + mlen, end, NULL) : -1;
+		if (rlen > 0 && mlen + rlen + SOA_WIRE_SOA_TAIL == rd->len) {
+			*serial = knot_wire_read_u32(rd->data + mlen + rlen);
 			return true;
 		}
 	}

@@ -233,6 +233,21 @@ static void test_check(void)
 	soa_msg_soa_answer(copy, rlen, 4242, ZONE, NULL, NULL, 0, &a);
 	ok(a.kind == SOA_CHECK_NO_SOA, "no SOA in the answer");
 
+	// An SOA whose RDATA is no SOA (found by fuzz_check: libknot parses it).
+	static const uint8_t bad_soa[] = {
+		0x11, 0x10, 0x84, 0x00, 0x00, 0x01, 0x00, 0x01, 0x00, 0x00, 0x00, 0x00,
+		0x07, 'e', 'x', 'a', 'm', 'p', 'l', 'e', 0x04, 't', 'e', 's', 't', 0x00,
+		0x00, 0x06, 0x00, 0x01, 0xc0, 0x0c, 0x00, 0x06, 0x00, 0x12, 0x75, 0x00,
+		0x00, 0x00, 0x00, 0x00 };
+	is_int(KNOT_EOK, soa_msg_soa_answer(bad_soa, sizeof(bad_soa), 0x1110, ZONE, NULL, NULL, 0,
+	       &a), "empty SOA RDATA read");
+	is_int(SOA_CHECK_NO_SOA, a.kind, "  as no SOA");
+	memcpy(copy, buf, len);
+	rlen = answer(copy, len, true, KNOT_RCODE_NOERROR, 2026113003, NULL, NULL, 0, 0);
+	copy[rlen - 21] ^= 0x3f;                        // RNAME's root label: now a label
+	soa_msg_soa_answer(copy, rlen, 4242, ZONE, NULL, NULL, 0, &a);
+	ok(a.kind == SOA_CHECK_NO_SOA, "SOA RDATA whose names do not end where the serial starts");
+
 	// Signed: the answer must be signed with the request MAC.
 	knot_tsig_key_t key, wrong;
 	knot_tsig_key_init(&key, "hmac-sha256", "check-key.", "c2VjcmV0c2VjcmV0c2VjcmV0");
