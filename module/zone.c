@@ -32,6 +32,10 @@
  */
 static int replica_metrics(soa_zone_t *z)
 {
+	// No counters, no names to keep.
+	if (!(z->opt.groups & (1u << SOA_GROUP_REPLICA))) {
+		return KNOT_EOK;
+	}
 	unsigned n = 0;
 	for (unsigned r = 0; r < z->remote_count; r++) {
 		n += z->remotes[r].naddr;
