@@ -14,6 +14,8 @@
 #                       fuzzing smokes
 #   make check-matrix   the functional suite against each Knot series
 #   make check-asan     the whole functional suite against an ASan+UBSan build
+#   make check-prometheus
+#                       the alert rules (docs/prometheus) with promtool
 #   make fuzz           each libFuzzer target FUZZ_SECONDS (60) seconds
 #   make bench          benchmarks (see docs/performance.md)
 
@@ -67,19 +69,20 @@ ALL_CFLAGS   = -std=gnu11 -fPIC -fvisibility=hidden -D_LGPL_SOURCE $(WARN) -Iinc
 # Pure core: no knotd symbols, unit-tested on its own.
 CORE_SRC    := module/serial.c module/ttl.c module/lint.c module/wire.c module/record.c \
                module/publish.c module/recovery.c module/env.c module/store.c module/msg.c \
-               module/series.c module/nxtable.c
+               module/series.c module/nxtable.c module/secondary.c module/names.c
 GLUE_SRC    := module/soa.c module/conf.c module/zone.c module/snap.c module/state.c \
                module/query.c module/xfr.c module/metrics.c module/process.c \
                module/service.c module/detect.c module/dbus.c module/notify.c module/remotes.c \
-               module/knotd_compat.c module/exposure.c
+               module/knotd_compat.c module/exposure.c module/replica.c
 CORE_OBJ    := $(CORE_SRC:module/%.c=$(BUILD)/%.o)
 GLUE_OBJ    := $(GLUE_SRC:module/%.c=$(BUILD)/%.o)
 HEADERS     := $(wildcard include/soa/*.h)
 
-UNIT_TESTS  := serial ttl lint wire record publish store msg series nxtable
+UNIT_TESTS  := serial ttl lint wire record publish store msg series nxtable secondary names
 UNIT_BIN    := $(UNIT_TESTS:%=$(BUILD)/tests/test_%)
 
 .PHONY: all install deps demo check check-unit check-functional check-docs check-layers bench clean \
+        check-prometheus \
         knot check-matrix deb FORCE \
         fuzz fuzz-smoke
 
@@ -132,7 +135,7 @@ deps:
 demo: deps all
 	$(PYTHON) demo/demo.py
 
-check: deps check-unit check-layers check-matrix check-docs check-asan-smoke fuzz-smoke
+check: deps check-unit check-layers check-matrix check-docs check-prometheus check-asan-smoke fuzz-smoke
 
 check-unit: $(UNIT_BIN)
 	@for t in $(UNIT_BIN); do echo "== $$t"; $$t || exit 1; done
@@ -146,6 +149,13 @@ check-docs:
 # No call cycle between files, no knotd call in the pure core (architecture.md).
 check-layers: all
 	$(PYTHON) tests/check_layers.py
+
+# Alert rules for knot_exporter's metrics: valid, and right on the series of
+# tests/prometheus (promtool from Debian's prometheus package).
+PROMTOOL    ?= promtool
+check-prometheus:
+	$(PROMTOOL) check rules docs/prometheus/mod-soa.rules.yml
+	$(PROMTOOL) test rules tests/prometheus/mod-soa.rules.test.yml
 
 # --- Knot DNS series (docs/mod-soa.rst, "Knot DNS versions") -----------------
 # make knot KNOT_VERSION=X.Y.Z     build that knotd into $(KNOT_CACHE)/X.Y.Z once

@@ -52,11 +52,14 @@ static const knot_lookup_t statistics[] = {
 	{ SOA_GROUP_TRANSFER,  "transfer" },
 	{ SOA_GROUP_NOTIFY,    "notify" },
 	{ SOA_GROUP_STATE,     "state" },
+	{ SOA_GROUP_REPLICA,   "replica" },
 	{ 0, NULL }
 };
 
 /*! \brief TTLs are at most 2^31 - 1 (RFC 2181 §8). */
 #define TTL_MAX INT32_MAX
+/*! \brief Longest replica-check-interval: a week. */
+#define REPLICA_INTERVAL_MAX (7 * 86400)
 
 const yp_item_t soa_conf[] = {
 	{ MOD_NEG_TTL_MIN,   YP_TINT,  YP_VINT = { 0, TTL_MAX, 0, YP_STIME } },
@@ -71,6 +74,9 @@ const yp_item_t soa_conf[] = {
 	{ MOD_STATISTICS,    YP_TOPT,  YP_VOPT = { statistics, SOA_STATISTICS_ALL }, YP_FMULTI },
 	{ MOD_NEG_TTL_RULE,  YP_TSTR,  YP_VNONE, YP_FMULTI },
 	{ MOD_NEG_EXPOSURE,  YP_TBOOL, YP_VNONE },
+	// Replication health.
+	{ MOD_REPLICA_CHECK,    YP_TBOOL, YP_VBOOL = { true } },
+	{ MOD_REPLICA_INTERVAL, YP_TINT,  YP_VINT = { 0, REPLICA_INTERVAL_MAX, 0, YP_STIME } },
 	{ NULL }
 };
 
@@ -145,6 +151,14 @@ int soa_conf_check(knotd_conf_check_args_t *args)
 		}
 	}
 	knotd_conf_free(&stats);
+
+	// An interval for checks that are off is a mistake too.
+	knotd_conf_t replica = knotd_conf_check_item(args, MOD_REPLICA_CHECK);
+	knotd_conf_t interval = knotd_conf_check_item(args, MOD_REPLICA_INTERVAL);
+	if (replica.count > 0 && !replica.single.boolean && interval.count > 0) {
+		args->err_str = "replica-check-interval requires replica-check on";
+		return KNOT_EINVAL;
+	}
 
 	return check_rules(args);
 }
@@ -238,6 +252,8 @@ int soa_conf_read(knotd_mod_t *mod, soa_options_t *opt)
 		return ret;
 	}
 	opt->groups = groups(mod);
+	opt->replica = knotd_conf_mod(mod, MOD_REPLICA_CHECK).single.boolean;
+	opt->replica_interval = knotd_conf_mod(mod, MOD_REPLICA_INTERVAL).single.integer;
 	if (opt->date) {
 		opt->state_dir = state_path(mod);
 		if (opt->state_dir == NULL) {

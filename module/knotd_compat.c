@@ -287,3 +287,23 @@ bool soa_knotd_dbus_zone_updated(knotd_mod_t *mod)
 	knotd_conf_free(&ev);
 	return on;
 }
+
+/* Counters. */
+
+/*
+ * Relied on without code of its own (names.h, metrics.c; tests in
+ * test_compat.py, test_counter_names_*):
+ *
+ *  - knotd keeps a counter's idx_to_str callback and calls it whenever it
+ *    lists the instance's counters (knotc zone-stats, the statistics file),
+ *    with the index count given at registration; it frees the string.
+ *  - It lists an instance's counters only until the instance's unload():
+ *    module_reset() frees them right after (knotd_mod_stats_free(),
+ *    knot/nameserver/query_module.c, 3.2.6 to 3.5.6). A name list no loaded
+ *    instance uses may therefore be bound to another list. On knotc reload
+ *    the new instances load before the old ones unload, so both are held.
+ *  - A counter of one index is listed without an index name, and an index
+ *    whose name is NULL is left out (stats_counter(), stats_counters(),
+ *    knot/common/stats.c; knot/ctl/commands.c in 3.2): a lone secondary's
+ *    replica-serial gets a second, unnamed index so that its name shows.
+ */

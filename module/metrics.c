@@ -24,6 +24,7 @@
 
 #include "soa/lint.h"
 #include "soa/metrics.h"
+#include "soa/secondary.h"
 
 /*! \brief Returns a copy of names[idx] for knotd, which frees it. */
 static char *name_at(const char *const *names, uint32_t count, uint32_t idx)
@@ -48,6 +49,8 @@ NAMES_FN(rewrite_str, "answer", "authority", "axfr", "ixfr", "skipped-signed")
 NAMES_FN(transfer_str, "axfr", "ixfr-journal", "ixfr-full", "ixfr-current",
          "tsig-resigned")
 NAMES_FN(notify_str, "sent", "acked", "failed")
+NAMES_FN(replica_str, "current", "behind", "ahead", "unreachable")
+NAMES_FN(replica_check_str, "sent", "answered")
 
 static char *lint_str(uint32_t idx, uint32_t count)
 {
@@ -63,6 +66,7 @@ typedef struct {
 	knotd_mod_idx_to_str_f idx_to_str;
 	soa_group_t group;
 	unsigned needs;    /*!< SOA_FEATURE_* it exists with only. */
+	bool replica;      /*!< Registered by soa_metrics_register_replica(). */
 } counter_t;
 
 /*! \brief Every counter, indexed by soa_ctr_t. */
@@ -85,6 +89,17 @@ static const counter_t counters[SOA_CTR__COUNT] = {
 	[SOA_CTR_CHANGE_DETECT_LAG] = { "change-detect-lag", 1, NULL, SOA_GROUP_SERIAL, SOA_FEATURE_DATE },
 	[SOA_CTR_NEGATIVE_EXPOSURE] = { "negative-exposure", SOA_EXPO__COUNT, exposure_str,
 	                                SOA_GROUP_NEGATIVE, SOA_FEATURE_EXPOSURE },
+	// Replication health; replica-serial's count and names are the zone's.
+	[SOA_CTR_REPLICA]           = { "replica", SOA_REPLICA__COUNT, replica_str, SOA_GROUP_REPLICA,
+	                                .replica = true },
+	[SOA_CTR_REPLICA_SERIAL]    = { "replica-serial", 0, NULL, SOA_GROUP_REPLICA,
+	                                .replica = true },
+	[SOA_CTR_REPLICATION_LAG]   = { "replication-lag", 1, NULL, SOA_GROUP_REPLICA,
+	                                .replica = true },
+	[SOA_CTR_REPLICA_CHECK]     = { "replica-check", SOA_REPLICA_CHECK__COUNT,
+	                                replica_check_str, SOA_GROUP_REPLICA, .replica = true },
+	[SOA_CTR_REPLICA_UNTRACKED] = { "replica-untracked", 1, NULL, SOA_GROUP_REPLICA,
+	                                .replica = true },
 };
 
 int soa_metrics_register(soa_metrics_t *m, knotd_mod_t *mod, unsigned groups,
@@ -95,11 +110,42 @@ int soa_metrics_register(soa_metrics_t *m, knotd_mod_t *mod, unsigned groups,
 	for (unsigned i = 0; i < SOA_CTR__COUNT; i++) {
 		const counter_t *c = &counters[i];
 		m->id[i] = -1;
-		if (!(groups & (1u << c->group)) || (c->needs & ~features) != 0) {
+		if (!(groups & (1u << c->group)) || (c->needs & ~features) != 0 || c->replica) {
 			continue;
 		}
 		// knotd keeps the name pointer: the strings are static.
 		int ret = knotd_mod_stats_add(mod, c->name, c->count, c->idx_to_str);
+		if (ret != KNOT_EOK) {
+			return ret;
+		}
+		m->id[i] = next++;
+	}
+	return KNOT_EOK;
+}
+
+int soa_metrics_register_replica(soa_metrics_t *m, knotd_mod_t *mod, unsigned groups,
+                                 unsigned secondaries, knotd_mod_idx_to_str_f names)
+{
+	if (!(groups & (1u << SOA_GROUP_REPLICA)) || secondaries == 0) {
+		return KNOT_EOK;
+	}
+	// knotd numbers counters in registration order: after the others.
+	int8_t next = 0;
+	for (unsigned i = 0; i < SOA_CTR__COUNT; i++) {
+		next += (m->id[i] >= 0);
+	}
+	for (unsigned i = 0; i < SOA_CTR__COUNT; i++) {
+		const counter_t *c = &counters[i];
+		if (!c->replica) {
+			continue;
+		}
+		// knotd shows a counter of one index without its name: a lone
+		// secondary gets a second, unnamed index, which knotd skips.
+		bool per_secondary = (i == SOA_CTR_REPLICA_SERIAL);
+		uint32_t count = !per_secondary ? c->count :
+		                 (secondaries == 1 && names != NULL) ? 2 : secondaries;
+		int ret = knotd_mod_stats_add(mod, c->name, count,
+		                              per_secondary ? names : c->idx_to_str);
 		if (ret != KNOT_EOK) {
 			return ret;
 		}

@@ -19,6 +19,7 @@
  * \brief SOA queries and NOTIFY messages the module sends, and their replies.
  */
 
+#include <stdio.h>
 #include <string.h>
 
 #include "soa/msg.h"
@@ -158,4 +159,159 @@ int soa_msg_notify_reply(const uint8_t *buf, size_t len, uint16_t id,
 	*rcode = knot_pkt_ext_rcode(pkt);
 	knot_pkt_free(pkt);
 	return ret;
+}
+
+int soa_msg_soa_check(uint8_t *buf, size_t max, uint16_t id, const knot_dname_t *zone,
+                      const knot_tsig_key_t *key, uint8_t *mac, size_t *mac_len, size_t *len)
+{
+	size_t size = 0;
+	int ret = soa_msg_query(buf, max, id, zone, KNOT_RRTYPE_SOA, &size);
+	if (ret == KNOT_EOK && key != NULL && key->name != NULL) {
+		if (mac == NULL || mac_len == NULL) {
+			return KNOT_EINVAL;
+		}
+		ret = knot_tsig_sign(buf, &size, max, NULL, 0, mac, mac_len, key, 0, 0);
+	} else if (mac_len != NULL) {
+		*mac_len = 0;
+	}
+	if (ret == KNOT_EOK) {
+		*len = size;
+	}
+	return ret;
+}
+
+/*! \brief The serial of the zone's SOA in the answer section, if any. */
+static bool answer_serial(const knot_pkt_t *pkt, const knot_dname_t *zone, uint32_t *serial)
+{
+	const knot_pktsection_t *an = knot_pkt_section(pkt, KNOT_ANSWER);
+	for (uint16_t i = 0; i < an->count; i++) {
+		const knot_rrset_t *rr = knot_pkt_rr(an, i);
+		if (rr->type != KNOT_RRTYPE_SOA || rr->rrs.count == 0 ||
+		    !knot_dname_is_case_equal(rr->owner, zone)) {
+			continue;
+		}
+		// libknot does not check the RDATA's shape: two names, 20 bytes.
+		const knot_rdata_t *rd = rr->rrs.rdata;
+		const uint8_t *end = rd->data + rd->len;
+		int mlen = knot_dname_wire_check(rd->data, end, NULL);
+		int rlen = (mlen > 0) ? knot_dname_wire_check(rd->data + mlen, end, NULL) : -1;
+		if (rlen > 0 && mlen + rlen + SOA_WIRE_SOA_TAIL == rd->len) {
+			*serial = knot_wire_read_u32(rd->data + mlen + rlen);
+			return true;
+		}
+	}
+	return false;
+}
+
+int soa_msg_soa_answer(const uint8_t *buf, size_t len, uint16_t id, const knot_dname_t *zone,
+                       const knot_tsig_key_t *key, const uint8_t *mac, size_t mac_len,
+                       soa_check_answer_t *out)
+{
+	// Cheap filters before parsing: header, ID, QR, opcode.
+	if (len < KNOT_WIRE_HEADER_SIZE) {
+		return KNOT_EMALF;
+	}
+	if (knot_wire_get_id(buf) != id || !knot_wire_get_qr(buf) ||
+	    knot_wire_get_opcode(buf) != KNOT_OPCODE_QUERY) {
+		return KNOT_ENOENT;
+	}
+
+	uint8_t copy[KNOT_WIRE_MAX_PKTSIZE];
+	if (len > sizeof(copy)) {
+		return KNOT_EMALF;
+	}
+	memcpy(copy, buf, len);
+	knot_pkt_t *pkt = knot_pkt_new(copy, len, NULL);
+	if (pkt == NULL) {
+		return KNOT_ENOMEM;
+	}
+	if (knot_pkt_parse(pkt, 0) != KNOT_EOK) {
+		knot_pkt_free(pkt);
+		return KNOT_EMALF;
+	}
+
+	// The question must be ours.
+	const knot_dname_t *qname = knot_pkt_qname(pkt);
+	if (qname == NULL || !knot_dname_is_case_equal(qname, zone) ||
+	    knot_pkt_qtype(pkt) != KNOT_RRTYPE_SOA) {
+		knot_pkt_free(pkt);
+		return KNOT_ENOENT;
+	}
+
+	memset(out, 0, sizeof(*out));
+	out->rcode = knot_pkt_ext_rcode(pkt);
+
+	// A signed check needs a signed answer made with the request MAC; a
+	// server that could not verify the check says why in its TSIG.
+	if (key != NULL && key->name != NULL) {
+		if (pkt->tsig_rr == NULL) {
+			out->kind = SOA_CHECK_TSIG;
+			out->tsig_ret = KNOT_ENOENT;
+		} else if ((out->tsig_error = knot_tsig_rdata_error(pkt->tsig_rr)) != 0) {
+			out->kind = SOA_CHECK_TSIG;
+			out->tsig_ret = KNOT_TSIG_EBADSIG;
+		} else {
+			out->tsig_ret = knot_tsig_client_check(pkt->tsig_rr, pkt->wire, pkt->size,
+			                                       mac, mac_len, key, 0);
+			out->kind = (out->tsig_ret == KNOT_EOK) ? SOA_CHECK_SERIAL : SOA_CHECK_TSIG;
+		}
+		if (out->kind == SOA_CHECK_TSIG) {
+			knot_pkt_free(pkt);
+			return KNOT_EOK;
+		}
+	}
+
+	// Authentic: an authoritative answer with the zone's SOA.
+	if (out->rcode != KNOT_RCODE_NOERROR) {
+		out->kind = SOA_CHECK_RCODE;
+	} else if (!knot_wire_get_aa(pkt->wire)) {
+		out->kind = SOA_CHECK_NOT_AUTH;
+	} else if (answer_serial(pkt, zone, &out->serial)) {
+		out->kind = SOA_CHECK_SERIAL;
+	} else {
+		out->kind = SOA_CHECK_NO_SOA;
+	}
+	knot_pkt_free(pkt);
+	return KNOT_EOK;
+}
+
+void soa_msg_check_cause(const soa_check_answer_t *a, char *buf, size_t len)
+{
+	const knot_lookup_t *name = NULL;
+	switch (a->kind) {
+	case SOA_CHECK_SERIAL:
+		(void)snprintf(buf, len, "serial %u", a->serial);
+		break;
+	case SOA_CHECK_RCODE:
+		name = knot_lookup_by_id(knot_rcode_names, a->rcode);
+		if (name != NULL) {
+			(void)snprintf(buf, len, "%s", name->name);
+		} else {
+			(void)snprintf(buf, len, "RCODE %u", a->rcode);
+		}
+		break;
+	case SOA_CHECK_NOT_AUTH:
+		(void)snprintf(buf, len, "not authoritative");
+		break;
+	case SOA_CHECK_NO_SOA:
+		(void)snprintf(buf, len, "no SOA in the answer");
+		break;
+	case SOA_CHECK_TSIG:
+		if (a->tsig_error != 0) {
+			name = knot_lookup_by_id(knot_tsig_rcode_names, a->tsig_error);
+			if (name != NULL) {
+				(void)snprintf(buf, len, "TSIG, %s", name->name);
+			} else {
+				(void)snprintf(buf, len, "TSIG, error %u", a->tsig_error);
+			}
+		} else if (a->tsig_ret == KNOT_ENOENT) {
+			// No TSIG at all, whatever the RCODE.
+			name = knot_lookup_by_id(knot_rcode_names, a->rcode);
+			(void)snprintf(buf, len, "TSIG, unsigned answer, %s",
+			               name != NULL ? name->name : "?");
+		} else {
+			(void)snprintf(buf, len, "TSIG, %s", knot_strerror(a->tsig_ret));
+		}
+		break;
+	}
 }

@@ -23,6 +23,7 @@
 
 #include <urcu.h>
 
+#include "soa/names.h"
 #include "soa/process.h"
 #include "soa/service.h"
 #include "soa/store.h"
@@ -59,6 +60,8 @@ void soa_process_release(void)
 		service_up = false;
 		soa_xfr_deinit();
 		soa_store_close_all();
+		// No instance lists counters any more (knotd freed them at unload).
+		soa_names_clear();
 		// Callbacks queued by call_rcu() run code of this library.
 		rcu_barrier();
 	}

@@ -38,12 +38,14 @@
 #include "soa/detect.h"
 #include "soa/exposure.h"
 #include "soa/notify.h"
+#include "soa/replica.h"
 #include "soa/service.h"
 
 /*! \brief How often detection runs. */
 #define SOA_SERVICE_PASS_MS 100
-/*! \brief Most other descriptors (NOTIFY sockets, D-Bus) polled at once. */
-#define OWN_FDS 16
+/*! \brief Most other descriptors (NOTIFY and replica check sockets, D-Bus)
+ *         polled at once. */
+#define OWN_FDS 24
 
 /*! \brief Everything the thread shares with the zones; lock guards all but
  *         the self ports, which hooks read atomically. */
@@ -111,6 +113,9 @@ static void drain(int fd)
 			continue;
 		} else if (knot_wire_get_opcode(buf) == KNOT_OPCODE_NOTIFY) {
 			soa_notify_on_reply(buf, n, &from);
+		} else if (soa_replica_on_reply(buf, n, &from)) {
+			// A secondary's answer to a replica check (by ID and source).
+			continue;
 		} else if (knot_wire_get_id(buf) == SOA_SERVICE_SELF_ID) {
 			soa_detect_on_answer(buf, n);
 		} else if (knot_wire_get_id(buf) == SOA_SERVICE_LOOKUP_ID) {
@@ -126,14 +131,19 @@ static void take_changed(uint64_t now)
 	while (w != NULL) {
 		soa_watch_t *next = w->changed_next;
 		__atomic_store_n(&w->changed, false, __ATOMIC_RELEASE);
-		if (soa_detect_changed(w, now)) {
+		bool fresh = soa_detect_changed(w, now);
+		if (fresh) {
 			soa_exposure_start(w);
+		}
+		if (w->replica) {
+			soa_replica_snapshot(w, fresh, now);
 		}
 		w = next;
 	}
 }
 
-/*! \brief One pass of detection, exposure lookups and NOTIFY (the lock is held). */
+/*! \brief One pass of detection, exposure lookups, NOTIFY and replica checks
+ *         (the lock is held). */
 static void pass(uint64_t now)
 {
 	take_changed(now);
@@ -146,6 +156,7 @@ static void pass(uint64_t now)
 	int fd = (io.target != NULL && io.target->sa.sa_family == AF_INET6) ? io.fd[1] : io.fd[0];
 	soa_exposure_run(now, io.target, fd);
 	soa_notify_run(now, svc.sock[0], svc.sock[1]);
+	soa_replica_run(now, svc.sock[0], svc.sock[1]);
 }
 
 static void *service_main(void *arg)
@@ -161,6 +172,7 @@ static void *service_main(void *arg)
 		// Sleep until a pass is due, a NOTIFY is, or something arrives.
 		uint64_t now = now_ms();
 		int timeout = soa_notify_timeout(now, SOA_SERVICE_PASS_MS);
+		timeout = soa_replica_timeout(now, timeout);
 		struct pollfd fds[3 + OWN_FDS] = {
 			{ .fd = svc.wake_fd, .events = POLLIN },
 			{ .fd = svc.sock[0], .events = POLLIN },
@@ -168,6 +180,7 @@ static void *service_main(void *arg)
 		};
 		size_t bus = soa_detect_poll_fds(fds + 3, OWN_FDS);
 		nfds_t nfds = 3 + bus + soa_notify_poll_fds(fds + 3 + bus, OWN_FDS - bus);
+		nfds += soa_replica_poll_fds(fds + nfds, 3 + OWN_FDS - nfds);
 		pthread_mutex_unlock(&svc.lock);
 
 		(void)poll(fds, nfds, timeout);
@@ -224,6 +237,7 @@ void soa_service_stop(void)
 	pthread_mutex_lock(&svc.lock);
 	soa_notify_clear();
 	soa_exposure_clear();
+	soa_replica_clear();
 	soa_detect_clear();
 	svc.changed = NULL;
 	close_shared();
@@ -299,6 +313,10 @@ void soa_service_add(soa_watch_t *w)
 		knotd_mod_log(w->mod, LOG_ERR, "failed to watch the zone (%s), changes are seen "
 		              "by answers only", knot_strerror(KNOT_ENOMEM));
 	}
+	if (w->replica && soa_replica_add(w, now_ms()) != KNOT_EOK) {
+		knotd_mod_log(w->mod, LOG_ERR, "failed to track the secondaries (%s), no "
+		              "replica checks", knot_strerror(KNOT_ENOMEM));
+	}
 	pthread_mutex_unlock(&svc.lock);
 }
 
@@ -325,7 +343,9 @@ void soa_service_remove(soa_watch_t *w)
 	take_changed(now_ms());
 	soa_detect_remove(w);
 	soa_exposure_drop(w);
-	// Pending NOTIFYs go with the zone: knotd may be unloading the library.
+	// Pending NOTIFYs and checks go with the zone: knotd may be unloading
+	// the library.
 	soa_notify_drop(w);
+	soa_replica_remove(w);
 	pthread_mutex_unlock(&svc.lock);
 }

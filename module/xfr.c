@@ -34,6 +34,7 @@
 #include <stdlib.h>
 
 #include "soa/knotd_compat.h"
+#include "soa/replica.h"
 #include "soa/serial.h"
 #include "soa/snap.h"
 #include "soa/wire.h"
@@ -128,6 +129,15 @@ static ixfr_kind_t ixfr_steer(soa_zone_t *z, knotd_qdata_t *qdata, const soa_sna
 	return IXFR_FULL;
 }
 
+/*! \brief Replication health: an IXFR's client holds the serial it sends. */
+static void replica_ixfr(soa_zone_t *z, knotd_qdata_t *qdata)
+{
+	uint32_t client;
+	if (z->watched && z->watch.replica && soa_knotd_ixfr_client_serial(qdata, &client)) {
+		soa_replica_observe(&z->watch, knotd_qdata_remote_addr(qdata), client);
+	}
+}
+
 /*! \brief BEGIN of a transfer message. */
 __attribute__((noinline))
 static knotd_state_t xfr_begin(knotd_state_t state, knotd_qdata_t *qdata, knotd_mod_t *mod)
@@ -144,6 +154,8 @@ static knotd_state_t xfr_begin(knotd_state_t state, knotd_qdata_t *qdata, knotd_
 
 	// Decide once per transfer.
 	if (first_message(slot, qdata) && qdata->type == KNOTD_QUERY_TYPE_IXFR) {
+		// Before steering: the serial as the client sent it.
+		replica_ixfr(z, qdata);
 		slot->ixfr = IXFR_CURRENT;
 		if (snap != NULL && qdata->params->proto != KNOTD_QUERY_PROTO_UDP) {
 			slot->ixfr = ixfr_steer(z, qdata, snap);
@@ -213,6 +225,18 @@ static void count_transfer(const soa_metrics_t *m, knotd_qdata_t *qdata, const x
 		soa_count(m, tid, SOA_CTR_TRANSFER, SOA_XFR_IXFR_JOURNAL);
 	} else {
 		soa_count(m, tid, SOA_CTR_TRANSFER, SOA_XFR_IXFR_CURRENT);
+	}
+}
+
+/*! \brief Replication health: the client of a completed AXFR (or IXFR with
+ *         changes) now holds the published serial. */
+static void replica_transferred(soa_zone_t *z, knotd_qdata_t *qdata, const xfr_slot_t *slot,
+                                const soa_snap_t *snap)
+{
+	bool full = (qdata->type == KNOTD_QUERY_TYPE_AXFR);  // also IXFR answered AXFR-style
+	if (snap != NULL && z->watched && z->watch.replica &&
+	    (full || slot->ixfr == IXFR_JOURNAL)) {
+		soa_replica_observe(&z->watch, knotd_qdata_remote_addr(qdata), snap->published);
 	}
 }
 
@@ -294,6 +318,7 @@ static knotd_state_t xfr_end(knotd_state_t state, knot_pkt_t *pkt,
 		}
 		if (state == KNOTD_STATE_DONE) {
 			count_transfer(&z->metrics, qdata, slot);
+			replica_transferred(z, qdata, slot, snap);
 		}
 	}
 

@@ -3,7 +3,9 @@
 
 Options come from include/soa/conf.h (MOD_* names), counters and gauges from
 module/metrics.c and module/lint.c, so adding one without documenting it
-fails the check.
+fails the check. A counter whose index names are only known at run time
+(count 0 and no names in the table: replica-serial) must appear as
+``name[...]``.
 """
 
 import os
@@ -27,8 +29,12 @@ def counters():
     names = dict(re.findall(r'NAMES_FN\((\w+),\s*((?:"[^"]*",?\s*)+)\)', metrics))
     lint = re.findall(r'\[SOA_LINT_\w+\]\s*=\s*"([a-z-]+)"', read("module/lint.c"))
     out = []
-    for group, fn in re.findall(r'\[SOA_CTR_\w+\]\s*=\s*\{\s*"([a-z-]+)",\s*[^,]+,\s*(\w+)', metrics):
-        if fn == "NULL":
+    rows = r'\[SOA_CTR_\w+\]\s*=\s*\{\s*"([a-z-]+)",\s*([^,]+),\s*(\w+)\s*[,}]'
+    for group, count, fn in re.findall(rows, metrics):
+        if fn == "NULL" and count.strip() == "0":
+            # Indexes named at run time (replica-serial[<address>@<port>]).
+            out.append(f"{group}[")
+        elif fn == "NULL":
             out.append(group)
         elif fn == "lint_str":
             out += [f"{group}[{n}]" for n in lint]
@@ -59,7 +65,10 @@ def main():
     if len(ctrs) < 30:
         errors.append(f"only {len(ctrs)} counters parsed from module/metrics.c")
     for name in ctrs:
-        if f"``{name}``" not in doc:
+        if name.endswith("["):
+            if f"``{name}" not in doc:
+                errors.append(f"counter {name}...]: not documented as ``{name}...]``")
+        elif f"``{name}``" not in doc:
             errors.append(f"counter {name}: not documented as ``{name}``")
 
     # Series pitfalls operators must find on the page (issue: every Knot series).

@@ -42,6 +42,10 @@
 #define MOD_NEG_TTL_RULE  "\x11""negative-ttl-rule"
 #define MOD_NEG_EXPOSURE  "\x11""negative-exposure"
 
+// Replication health (replica.h).
+#define MOD_REPLICA_CHECK    "\x0D""replica-check"
+#define MOD_REPLICA_INTERVAL "\x16""replica-check-interval"
+
 /*! \brief serial-format values. */
 enum {
 	SOA_FORMAT_DATE = 0,
@@ -78,6 +82,8 @@ typedef struct {
 	soa_rule_t *rules;      /*!< negative-ttl-rule values. */
 	size_t rule_count;
 	bool exposure;          /*!< negative-exposure */
+	bool replica;           /*!< replica-check */
+	uint32_t replica_interval; /*!< replica-check-interval (s), 0: SOA REFRESH */
 } soa_options_t;
 
 /*!

@@ -44,6 +44,8 @@ typedef enum {
 	SOA_GROUP_TRANSFER,     /*!< transfer[...] */
 	SOA_GROUP_NOTIFY,       /*!< notify[...] */
 	SOA_GROUP_STATE,        /*!< state-error */
+	SOA_GROUP_REPLICA,      /*!< replica, replica-serial, replication-lag,
+	                             replica-check, replica-untracked */
 	SOA_GROUP__COUNT
 } soa_group_t;
 
@@ -65,6 +67,12 @@ typedef enum {
 	SOA_CTR_NOTIFY,            /*!< notify[sent|acked|failed] (date serials only) */
 	SOA_CTR_CHANGE_DETECT_LAG, /*!< change-detect-lag gauge (date serials only) */
 	SOA_CTR_NEGATIVE_EXPOSURE, /*!< negative-exposure[names|seconds] (negative-exposure only) */
+	// Replication health (soa_metrics_register_replica()).
+	SOA_CTR_REPLICA,           /*!< replica[current|behind|ahead|unreachable] gauges */
+	SOA_CTR_REPLICA_SERIAL,    /*!< replica-serial[address@port] gauges */
+	SOA_CTR_REPLICATION_LAG,   /*!< replication-lag gauge (ms) */
+	SOA_CTR_REPLICA_CHECK,     /*!< replica-check[sent|answered] */
+	SOA_CTR_REPLICA_UNTRACKED, /*!< replica-untracked: transfers to other clients */
 	SOA_CTR__COUNT
 } soa_ctr_t;
 
@@ -121,6 +129,13 @@ enum {
 	SOA_NOTIFY__COUNT
 };
 
+/*! \brief replica-check[...] indexes (replica[...] are soa_replica_state_t). */
+enum {
+	SOA_REPLICA_CHECK_SENT = 0,
+	SOA_REPLICA_CHECK_ANSWERED,
+	SOA_REPLICA_CHECK__COUNT
+};
+
 /*! \brief A zone's counters: knotd's id of each, -1 if not registered. */
 typedef struct {
 	knotd_mod_t *mod;
@@ -139,6 +154,22 @@ typedef struct {
  */
 int soa_metrics_register(soa_metrics_t *m, knotd_mod_t *mod, unsigned groups,
                          unsigned features);
+
+/*!
+ * \brief Registers the replication health counters (group replica), after
+ *        soa_metrics_register(): a zone with replica-check on and at least
+ *        one secondary.
+ *
+ * \param m            The zone's counters.
+ * \param mod          Module instance (in load()).
+ * \param groups       Bit set of soa_group_t.
+ * \param secondaries  Number of secondaries (replica-serial indexes).
+ * \param names        Their names (names.h), NULL: numeric indexes.
+ *
+ * \return KNOT_EOK or an error.
+ */
+int soa_metrics_register_replica(soa_metrics_t *m, knotd_mod_t *mod, unsigned groups,
+                                 unsigned secondaries, knotd_mod_idx_to_str_f names);
 
 /*! \brief Counts n events of a counter from a worker (thread id tid). */
 static inline void soa_count_n(const soa_metrics_t *m, unsigned tid, soa_ctr_t ctr,

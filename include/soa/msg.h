@@ -88,3 +88,66 @@ int soa_msg_notify(uint8_t *buf, size_t max, uint16_t id, const soa_msg_soa_t *s
 int soa_msg_notify_reply(const uint8_t *buf, size_t len, uint16_t id,
                          const knot_dname_t *zone, const knot_tsig_key_t *key,
                          const uint8_t *mac, size_t mac_len, uint16_t *rcode);
+
+/*!
+ * \brief Builds the SOA query that checks a secondary (RD clear, no EDNS),
+ *        TSIG-signed if a key is given.
+ *
+ * \param buf      Output buffer.
+ * \param max      Its size.
+ * \param id       Message ID.
+ * \param zone     Zone.
+ * \param key      TSIG key or NULL.
+ * \param mac      Output: the request MAC (checked against the answer), or NULL.
+ * \param mac_len  In: capacity of mac; out: its length (0 unsigned).
+ * \param len      Output: message length.
+ *
+ * \return KNOT_EOK or an error.
+ */
+int soa_msg_soa_check(uint8_t *buf, size_t max, uint16_t id, const knot_dname_t *zone,
+                      const knot_tsig_key_t *key, uint8_t *mac, size_t *mac_len, size_t *len);
+
+/*! \brief What the answer to a check says. */
+typedef enum {
+	SOA_CHECK_SERIAL = 0,  /*!< Authoritative answer with the zone's SOA: serial. */
+	SOA_CHECK_RCODE,       /*!< An error RCODE (REFUSED, NOTAUTH, SERVFAIL...). */
+	SOA_CHECK_NOT_AUTH,    /*!< NOERROR without AA: it does not serve the zone. */
+	SOA_CHECK_NO_SOA,      /*!< NOERROR and AA, but no SOA of the zone. */
+	SOA_CHECK_TSIG,        /*!< Not authentic: TSIG missing, refused or wrong. */
+} soa_check_kind_t;
+
+/*! \brief A parsed answer to a check. */
+typedef struct {
+	soa_check_kind_t kind;
+	uint32_t serial;       /*!< SOA_CHECK_SERIAL: the serial. */
+	uint16_t rcode;        /*!< The answer's (extended) RCODE. */
+	uint16_t tsig_error;   /*!< TSIG error field (BADSIG, BADKEY...), 0 if none. */
+	int tsig_ret;          /*!< SOA_CHECK_TSIG: the verification result
+	                            (KNOT_ENOENT: the answer is unsigned). */
+} soa_check_answer_t;
+
+/*!
+ * \brief Reads the answer to a check.
+ *
+ * \param buf      Datagram.
+ * \param len      Its length.
+ * \param id       ID of the check.
+ * \param zone     Zone of the check.
+ * \param key      TSIG key the check was signed with, or NULL.
+ * \param mac      Request MAC of the check.
+ * \param mac_len  Its length.
+ * \param out      Output: what it says.
+ *
+ * \retval KNOT_EOK    An answer to the check: see *out.
+ * \retval KNOT_ENOENT Not an answer to this check (ID, QR, opcode, question).
+ * \retval KNOT_EMALF  Not a valid message.
+ */
+int soa_msg_soa_answer(const uint8_t *buf, size_t len, uint16_t id, const knot_dname_t *zone,
+                       const knot_tsig_key_t *key, const uint8_t *mac, size_t mac_len,
+                       soa_check_answer_t *out);
+
+/*!
+ * \brief Says why an answer is not a serial, for logs: "REFUSED", "not
+ *        authoritative", "no SOA", "TSIG, BADSIG"...
+ */
+void soa_msg_check_cause(const soa_check_answer_t *a, char *buf, size_t len);

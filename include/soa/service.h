@@ -93,6 +93,15 @@ typedef struct soa_watch {
 	uint32_t expo_until;              /*!< Longest exposure found (UNIX time). */
 	struct soa_watch *expo_link;      /*!< Zones with lookups or a gauge to count down. */
 	bool expo_listed;
+
+	// Replication health (replica.h): set by the zone before
+	// soa_service_add(), read-only afterwards; rz is replica.c's own.
+	bool replica;                     /*!< replica-check, with secondaries. */
+	bool date;                        /*!< serial-format: date (for the logs). */
+	uint32_t replica_interval;        /*!< replica-check-interval (s), 0: SOA REFRESH. */
+	int64_t published_at;             /*!< UNIX time the stored published serial
+	                                       was allocated, 0 if unknown. */
+	struct soa_replica_zone *rz;      /*!< The zone's secondaries (service thread). */
 } soa_watch_t;
 
 /*! \brief Starts the thread (process.c, first instance). */

@@ -42,7 +42,8 @@ typedef struct soa_zone {
 	soa_options_t opt;          /*!< The instance's options. */
 	soa_metrics_t metrics;      /*!< Its counters. */
 	soa_state_t state;          /*!< Its published serials (date serials only). */
-	soa_remote_t *remotes;      /*!< Its notify remotes (notify-published only). */
+	soa_remote_t *remotes;      /*!< Its notify remotes (notify-published or
+	                                 replica-check). */
 	unsigned remote_count;
 	soa_rules_t rules;          /*!< negative-ttl-rule, ready for matching. */
 	struct soa_nxtable *nxtable;/*!< NXDOMAIN names (negative-exposure), NULL if off. */
@@ -55,6 +56,7 @@ typedef struct soa_zone {
 
 	soa_watch_t watch;          /*!< The service thread's side. */
 	bool watched;               /*!< Registered with the service thread. */
+	int names;                  /*!< replica-serial's names (names.h), -1 if none. */
 } soa_zone_t;
 
 /*!

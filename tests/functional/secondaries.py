@@ -213,9 +213,15 @@ class BindSecondary(Secondary):
     # a bad signature is refused before the zone sees it.
     UNAUTH_NOTIFY_RX = r"received notify for zone '[^']*'$|invalid signature|tsig verify failure"
 
-    def __init__(self, *args, severity="info", **kw):
+    def __init__(self, *args, severity="info", options=(), zone_options=(), keys=(),
+                 querylog=False, primary_addr="127.0.0.1", **kw):
         super().__init__(*args, **kw)
         self.severity = severity          # "info", or "debug 3" to see the SOA queries
+        self.options = list(options)      # more lines for the options block
+        self.zone_options = list(zone_options)  # more lines for each zone block
+        self.keys = list(keys)            # more keys: (name, algorithm, secret)
+        self.querylog = querylog          # log every query (category queries)
+        self.primary_addr = primary_addr  # where it transfers from (and takes NOTIFY from)
         self.conf = os.path.join(self.dir, "named.conf")
         self.log = os.path.join(self.dir, "named.log")
 
@@ -238,6 +244,9 @@ class BindSecondary(Secondary):
             "    notify no;",                   # never NOTIFY the zone's NS addresses
             "    request-ixfr yes;",
             "    masterfile-format text;",
+        ]
+        lines += [f"    {line}" for line in self.options]
+        lines += [
             "};",
             "controls { };",                      # no rndc channel on port 953
         ]
@@ -246,6 +255,8 @@ class BindSecondary(Secondary):
             name, alg, secret = self.key
             lines += [f'key "{name}" {{ algorithm {alg}; secret "{secret}"; }};']
             key_clause = f' key "{name}"'
+        for name, alg, secret in self.keys:
+            lines += [f'key "{name}" {{ algorithm {alg}; secret "{secret}"; }};']
         lines += [
             "logging {",
             "    channel main {",
@@ -257,6 +268,10 @@ class BindSecondary(Secondary):
             "    };",
             "    category default { main; };",
             "    category lame-servers { null; };",
+        ]
+        if self.querylog:
+            lines.append("    category queries { main; };")
+        lines += [
             "};",
         ]
         for zone in self.zones:
@@ -265,10 +280,11 @@ class BindSecondary(Secondary):
                 f'zone "{zone}" {{',
                 "    type secondary;",
                 f'    file "{fname}";',
-                f"    primaries {{ 127.0.0.1 port {self.primary_port}{key_clause}; }};",
+                f"    primaries {{ {self.primary_addr} port {self.primary_port}{key_clause}; }};",
             ]
             # A NOTIFY from a primaries address is taken on the address alone
             # (a TSIG on it must verify, but BIND 9.18 cannot demand one).
+            lines += [f"    {line}" for line in self.zone_options]
             lines.append("};")
         return "\n".join(lines) + "\n"
 

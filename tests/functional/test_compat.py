@@ -201,3 +201,60 @@ def test_dbus_event_zone_updated_value(knot, tmp_path, events, dbus):
         k.stop()
     finally:
         bus.stop()
+
+
+def test_counter_names_of_unloaded_instances_are_reused(knot):
+    """replica-serial's index names come from a pool of 128 callbacks
+    (names.c), reused once no loaded instance lists their names: knotd lists
+    an instance's counters only until its unload() (module_reset() frees
+    them right after), and on knotc reload loads the new instances before it
+    unloads the old ones, so old and new lists are held together. 100 zones
+    with their own secondary each, moved to other secondaries: the first
+    reload finds about 28 free callbacks (the other zones fall back to
+    indexes by position), the second reuses the 100 released ones."""
+    n = 100
+    ports = [free_port() for _ in range(2 * n)]
+    zones = {f"z{i}.test.": soa_zone(f"z{i}.test.", serial=1) for i in range(n)}
+
+    def conf(offset):
+        lines = ["remote:"]
+        for i, port in enumerate(ports):
+            lines += [f"  - id: r{i}", f"    address: 127.0.0.1@{port}"]
+        return "\n".join(lines), {z: [f"notify: r{i + offset}"] for i, z in enumerate(zones)}
+
+    extra, zone_extra = conf(0)
+    k = knot(zones, mod_conf={"serial-format": "keep", "statistics": "replica"},
+             extra_conf=extra, zone_extra=zone_extra)
+    k.start(wait_zones=False)
+
+    def named(offset):
+        """Zones whose replica-serial is named after their secondary."""
+        out = k.knotc("zone-stats", "--", force=True)      # every zone
+        return {i for i in range(n)
+                if f"[z{i}.test.] mod-soa.replica-serial[127.0.0.1@{ports[i + offset]}] = "
+                in out}
+
+    assert wait_for(lambda: len(named(0)) == n, 30, "every zone named")
+    k.extra_conf, k.zone_extra = conf(n)
+    k.write_conf()
+    k.knotc("reload")
+    # Most of the new lists find no free callback while the old ones are held.
+    wait_for(lambda: "indexed by position" in k.log_text(), 30, "zones indexed by position")
+    time.sleep(1)
+    fallback = k.log_text().count("replica-serial of this zone is indexed by position")
+    assert n - (128 - n) - 2 <= fallback <= n - (128 - n), fallback
+    assert wait_for(lambda: len(named(n)) == n - fallback, 30, "the other zones named")
+    k.knotc("reload")
+    assert wait_for(lambda: len(named(n)) == n, 30, "every zone named again")
+
+
+def test_counter_names_of_a_lone_secondary(knot):
+    """knotd lists a counter of one index without the index's name, and
+    leaves out an index named NULL: a lone secondary's replica-serial has a
+    second, unnamed index, so its name shows and nothing else does."""
+    port = free_port()
+    k = knot(mod_conf={"serial-format": "keep", "statistics": "replica"},
+             extra_conf=remote_conf("lone", port), zone_extra={Z: ["notify: lone"]})
+    k.start()
+    serials = [n for n in k.stats(Z) if n.startswith("replica-serial")]
+    assert serials == [f"replica-serial[127.0.0.1@{port}]"], serials

@@ -44,10 +44,16 @@ def conf_check(tmp_path, items, zone_module="mod-soa/default", extra=""):
     ['negative-ttl-rule: "_acme-challenge 30s"'],
     ['negative-ttl-rule: [ "_acme-challenge 30s", "launch.example.test. 1h" ]'],
     ["negative-exposure: on"], ["negative-exposure: off"],
+    ["replica-check: off"], ["replica-check: on", "replica-check-interval: 1h"],
+    ["replica-check-interval: 0"], ["replica-check-interval: 7d"],
+    ["serial-format: keep", "replica-check-interval: 90"],
+    ["statistics: [replica]"], ["statistics: [negative, replica]"],
 ], ids=["defaults", "units", "equal-bounds", "floor-lint", "serial", "keep", "relative-db",
         "max-floor", "keep-no-notify", "date-notify", "bool-words", "detect-dbus",
         "detect-poll", "detect-off", "stats-two", "stats-none", "stats-all", "stats-every",
-        "rule", "rules", "exposure-on", "exposure-off"])
+        "rule", "rules", "exposure-on", "exposure-off",
+        "replica-off", "replica-interval", "replica-interval-0", "replica-interval-max",
+        "replica-keep", "stats-replica", "stats-replica-two"])
 def test_valid(tmp_path, items):
     rc, out = conf_check(tmp_path, items)
     assert rc == 0, out
@@ -91,6 +97,14 @@ def test_valid(tmp_path, items):
     (["statistics: [all, soa]"], "statistics none or all cannot be combined with groups"),
     (["negative-exposure: sometimes"], "negative-exposure"),
     (["negative-exposure: 1h"], "negative-exposure"),
+    (["replica-check: maybe"], "replica-check"),
+    (["replica-check: 1h"], "replica-check"),
+    (["replica-check-interval: -1"], "replica-check-interval"),
+    (["replica-check-interval: 8d"], "replica-check-interval"),
+    (["replica-check-interval: soon"], "replica-check-interval"),
+    (["replica-check-interval: 1h1"], "replica-check-interval"),
+    (["replica-check: off", "replica-check-interval: 1h"],
+     "replica-check-interval requires replica-check on"),
 ], ids=lambda v: v if isinstance(v, str) else None)
 def test_invalid(tmp_path, items, needle):
     rc, out = conf_check(tmp_path, items)

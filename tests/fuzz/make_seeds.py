@@ -372,6 +372,29 @@ def pointer_into_serial():
     return bytes(w)
 
 
+def checks():
+    """Answers to a replica check (SOA query for the zone): (name, wire)."""
+    out = []
+
+    def add(name, msg):
+        out.append((name, msg.wire()))
+
+    s = 2026113003
+    add("check-current", Msg(0x1001).question("@", "SOA").rr(ANSWER, "@", "SOA", 3600, soa(s)))
+    add("check-ahead", Msg(0x1002).question("@", "SOA")
+        .rr(ANSWER, "@", "SOA", 3600, soa(2099010100)))
+    add("check-refused", Msg(0x1003, flags=QR, rcode=5).question("@", "SOA"))
+    add("check-not-auth", Msg(0x1004, flags=QR).question("@", "SOA")
+        .rr(ANSWER, "@", "SOA", 3600, soa(s)))
+    add("check-no-soa", Msg(0x1005).question("@", "SOA")
+        .rr(AUTHORITY, "@", "NS", 3600, "ns1"))
+    add("check-edns", Msg(0x1006).question("@", "SOA").rr(ANSWER, "@", "SOA", 3600, soa(s)).opt())
+    add("check-badsig", Msg(0x1007, flags=QR, rcode=9).question("@", "SOA").tsig(0, 16))
+    add("check-signed", Msg(0x1008).question("@", "SOA").rr(ANSWER, "@", "SOA", 3600, soa(s))
+        .tsig())
+    return out
+
+
 def write_crashes():
     """Hand-made reproducers (the fuzzer-found ones in crashes/ are kept)."""
     d = os.path.join(HERE, "crashes")
@@ -403,6 +426,7 @@ def main():
     # exercise the "nothing to edit" paths.
     write("xfr_tsig", msgs)
     write("record", records())
+    write("check", checks() + msgs)
     write_crashes()
     return 0
 

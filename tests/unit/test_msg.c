@@ -151,9 +151,166 @@ static void test_notify(void)
 	       "short SOA RDATA refused");
 }
 
+/*!
+ * \brief Turns a check into a secondary's answer: QR, flags, RCODE, an SOA
+ *        with the serial (0: none) in the answer section, signed if keyed
+ *        (tsig_error: an unsigned TSIG with that error, as servers send
+ *        when the check does not verify).
+ */
+static size_t answer(uint8_t *buf, size_t len, bool aa, uint16_t rcode, uint32_t serial,
+                     const knot_tsig_key_t *key, const uint8_t *mac, size_t mac_len,
+                     uint16_t tsig_error)
+{
+	knot_pkt_t *q = parse(buf, len);
+	size_t qsize = KNOT_WIRE_HEADER_SIZE + knot_pkt_question_size(q);
+	knot_pkt_free(q);
+	knot_wire_set_qr(buf);
+	if (aa) {
+		knot_wire_set_aa(buf);
+	}
+	knot_wire_set_rcode(buf, rcode);
+	knot_wire_set_ancount(buf, 0);
+	knot_wire_set_arcount(buf, 0);
+	size_t size = qsize;
+	if (serial != 0) {
+		uint8_t rd[64];
+		uint16_t rdlen = soa_rdata(rd);
+		knot_wire_write_u32(rd + rdlen - 20, serial);
+		knot_wire_write_u16(buf + size, 0xc00c);               // owner: the qname
+		knot_wire_write_u16(buf + size + 2, KNOT_RRTYPE_SOA);
+		knot_wire_write_u16(buf + size + 4, KNOT_CLASS_IN);
+		knot_wire_write_u32(buf + size + 6, 3600);
+		knot_wire_write_u16(buf + size + 10, rdlen);
+		memcpy(buf + size + 12, rd, rdlen);
+		size += 12 + rdlen;
+		knot_wire_set_ancount(buf, 1);
+	}
+	if (key != NULL && tsig_error == 0) {
+		uint8_t out[64];
+		size_t olen = sizeof(out);
+		knot_tsig_sign(buf, &size, SOA_MSG_MAX, mac, mac_len, out, &olen, key, 0, 0);
+	} else if (key != NULL) {
+		knot_rrset_t *tsig = knot_rrset_new(key->name, KNOT_RRTYPE_TSIG, KNOT_CLASS_ANY, 0, NULL);
+		knot_tsig_create_rdata(tsig, dnssec_tsig_algorithm_to_dname(key->algorithm), 0,
+		                       tsig_error);
+		knot_tsig_rdata_set_orig_id(tsig, knot_wire_get_id(buf));
+		knot_tsig_append(buf, &size, SOA_MSG_MAX, tsig);
+		knot_rrset_free(tsig, NULL);
+	}
+	return size;
+}
+
+static void test_check(void)
+{
+	uint8_t buf[SOA_MSG_MAX], copy[SOA_MSG_MAX], mac[64];
+	size_t len = 0, mac_len = sizeof(mac), rlen;
+	soa_check_answer_t a;
+	char cause[64];
+
+	is_int(KNOT_EOK, soa_msg_soa_check(buf, sizeof(buf), 4242, ZONE, NULL, mac, &mac_len, &len),
+	       "unsigned check built");
+	is_int(0, mac_len, "  no MAC");
+	ok(!knot_wire_get_rd(buf) && knot_wire_get_arcount(buf) == 0, "  RD clear, no EDNS");
+
+	memcpy(copy, buf, len);
+	rlen = answer(copy, len, true, KNOT_RCODE_NOERROR, 2026113003, NULL, NULL, 0, 0);
+	is_int(KNOT_EOK, soa_msg_soa_answer(copy, rlen, 4242, ZONE, NULL, NULL, 0, &a), "answer read");
+	ok(a.kind == SOA_CHECK_SERIAL && a.serial == 2026113003, "  serial 2026113003");
+	is_int(KNOT_ENOENT, soa_msg_soa_answer(copy, rlen, 4243, ZONE, NULL, NULL, 0, &a), "other id");
+	is_int(KNOT_ENOENT, soa_msg_soa_answer(copy, rlen, 4242,
+	       (const knot_dname_t *)"\x05other\x04test", NULL, NULL, 0, &a), "other zone");
+	is_int(KNOT_ENOENT, soa_msg_soa_answer(buf, len, 4242, ZONE, NULL, NULL, 0, &a),
+	       "the check itself is no answer");
+	is_int(KNOT_EMALF, soa_msg_soa_answer(copy, 7, 4242, ZONE, NULL, NULL, 0, &a), "short");
+	is_int(KNOT_EMALF, soa_msg_soa_answer(copy, rlen - 3, 4242, ZONE, NULL, NULL, 0, &a),
+	       "truncated RR");
+
+	memcpy(copy, buf, len);
+	rlen = answer(copy, len, true, KNOT_RCODE_REFUSED, 0, NULL, NULL, 0, 0);
+	soa_msg_soa_answer(copy, rlen, 4242, ZONE, NULL, NULL, 0, &a);
+	soa_msg_check_cause(&a, cause, sizeof(cause));
+	ok(a.kind == SOA_CHECK_RCODE && strcmp(cause, "REFUSED") == 0, "REFUSED: %s", cause);
+	memcpy(copy, buf, len);
+	rlen = answer(copy, len, false, KNOT_RCODE_NOERROR, 2026113003, NULL, NULL, 0, 0);
+	soa_msg_soa_answer(copy, rlen, 4242, ZONE, NULL, NULL, 0, &a);
+	soa_msg_check_cause(&a, cause, sizeof(cause));
+	ok(a.kind == SOA_CHECK_NOT_AUTH && strcmp(cause, "not authoritative") == 0,
+	   "no AA: %s", cause);
+	memcpy(copy, buf, len);
+	rlen = answer(copy, len, true, KNOT_RCODE_NOERROR, 0, NULL, NULL, 0, 0);
+	soa_msg_soa_answer(copy, rlen, 4242, ZONE, NULL, NULL, 0, &a);
+	ok(a.kind == SOA_CHECK_NO_SOA, "no SOA in the answer");
+
+	// An SOA whose RDATA is no SOA (found by fuzz_check: libknot parses it).
+	static const uint8_t bad_soa[] = {
+		0x11, 0x10, 0x84, 0x00, 0x00, 0x01, 0x00, 0x01, 0x00, 0x00, 0x00, 0x00,
+		0x07, 'e', 'x', 'a', 'm', 'p', 'l', 'e', 0x04, 't', 'e', 's', 't', 0x00,
+		0x00, 0x06, 0x00, 0x01, 0xc0, 0x0c, 0x00, 0x06, 0x00, 0x12, 0x75, 0x00,
+		0x00, 0x00, 0x00, 0x00 };
+	is_int(KNOT_EOK, soa_msg_soa_answer(bad_soa, sizeof(bad_soa), 0x1110, ZONE, NULL, NULL, 0,
+	       &a), "empty SOA RDATA read");
+	is_int(SOA_CHECK_NO_SOA, a.kind, "  as no SOA");
+	memcpy(copy, buf, len);
+	rlen = answer(copy, len, true, KNOT_RCODE_NOERROR, 2026113003, NULL, NULL, 0, 0);
+	copy[rlen - 21] ^= 0x3f;                        // RNAME's root label: now a label
+	soa_msg_soa_answer(copy, rlen, 4242, ZONE, NULL, NULL, 0, &a);
+	ok(a.kind == SOA_CHECK_NO_SOA, "SOA RDATA whose names do not end where the serial starts");
+
+	// Signed: the answer must be signed with the request MAC.
+	knot_tsig_key_t key, wrong;
+	knot_tsig_key_init(&key, "hmac-sha256", "check-key.", "c2VjcmV0c2VjcmV0c2VjcmV0");
+	knot_tsig_key_init(&wrong, "hmac-sha256", "check-key.", "d3JvbmcgZW5vdWdoIHNlY3JldA==");
+	mac_len = sizeof(mac);
+	is_int(KNOT_EOK, soa_msg_soa_check(buf, sizeof(buf), 77, ZONE, &key, mac, &mac_len, &len),
+	       "signed check built");
+	is_int(32, mac_len, "  request MAC kept");
+	knot_pkt_t *p = parse(buf, len);
+	ok(p != NULL && p->tsig_rr != NULL &&
+	   knot_tsig_server_check(p->tsig_rr, p->wire, p->size, &key) == KNOT_EOK,
+	   "  a secondary's server check passes");
+	ok(p != NULL && knot_tsig_server_check(p->tsig_rr, p->wire, p->size, &wrong) != KNOT_EOK,
+	   "  and fails with another secret");
+	knot_pkt_free(p);
+
+	memcpy(copy, buf, len);
+	rlen = answer(copy, len, true, KNOT_RCODE_NOERROR, 2026113003, &key, mac, mac_len, 0);
+	soa_msg_soa_answer(copy, rlen, 77, ZONE, &key, mac, mac_len, &a);
+	ok(a.kind == SOA_CHECK_SERIAL && a.serial == 2026113003, "signed answer verified");
+
+	memcpy(copy, buf, len);
+	rlen = answer(copy, len, true, KNOT_RCODE_NOERROR, 2026113003, NULL, NULL, 0, 0);
+	soa_msg_soa_answer(copy, rlen, 77, ZONE, &key, mac, mac_len, &a);
+	soa_msg_check_cause(&a, cause, sizeof(cause));
+	ok(a.kind == SOA_CHECK_TSIG && strcmp(cause, "TSIG, unsigned answer, NOERROR") == 0,
+	   "unsigned answer to a signed check: %s", cause);
+
+	memcpy(copy, buf, len);
+	rlen = answer(copy, len, true, KNOT_RCODE_NOTAUTH, 0, &key, NULL, 0, KNOT_RCODE_BADSIG);
+	soa_msg_soa_answer(copy, rlen, 77, ZONE, &key, mac, mac_len, &a);
+	soa_msg_check_cause(&a, cause, sizeof(cause));
+	ok(a.kind == SOA_CHECK_TSIG && strcmp(cause, "TSIG, BADSIG") == 0,
+	   "the secondary refused our signature: %s", cause);
+
+	memcpy(copy, buf, len);
+	rlen = answer(copy, len, true, KNOT_RCODE_NOERROR, 2026113003, &wrong, mac, mac_len, 0);
+	soa_msg_soa_answer(copy, rlen, 77, ZONE, &key, mac, mac_len, &a);
+	soa_msg_check_cause(&a, cause, sizeof(cause));
+	ok(a.kind == SOA_CHECK_TSIG && strncmp(cause, "TSIG, ", 6) == 0,
+	   "answer signed with another secret: %s", cause);
+
+	memcpy(copy, buf, len);
+	rlen = answer(copy, len, true, KNOT_RCODE_NOERROR, 2026113003, &key, mac, mac_len, 0);
+	copy[2] ^= 0x04;                                // flip AA after signing
+	soa_msg_soa_answer(copy, rlen, 77, ZONE, &key, mac, mac_len, &a);
+	ok(a.kind == SOA_CHECK_TSIG, "tampered answer refused");
+	knot_tsig_key_deinit(&key);
+	knot_tsig_key_deinit(&wrong);
+}
+
 int main(void)
 {
 	test_query();
 	test_notify();
+	test_check();
 	return done_testing();
 }
