@@ -482,14 +482,18 @@ bool soa_detect_changed(soa_watch_t *w, uint64_t now)
 	const soa_snap_t *snap = rcu_dereference(*w->snap);
 	if (snap != NULL && (!w->have_published || snap->published != w->published)) {
 		if (w->have_published) {
-			// Announced by knotd: the time since the announcement. Else the
-			// change happened after the last check that still saw the old
-			// version (the one before, if the last check found it): an
-			// upper bound of the time it went unnoticed.
+			// Announced by knotd: the time since the announcement. Watched
+			// on D-Bus but found by an answer before the announcement
+			// arrived: at once. Else the change happened after the last
+			// check that still saw the old version (the one before, if the
+			// last check found it): an upper bound of the time it went
+			// unnoticed.
 			uint64_t ref = (snap->built_ms < w->checked + ANSWER_MS) ?
 			               w->checked_before : w->checked;
 			if (w->signal_ms != 0 && snap->real == w->want && snap->built_ms >= w->signal_ms) {
 				ref = w->signal_ms;
+			} else if (w->detect != SOA_DETECT_OFF && !polled(w)) {
+				ref = snap->built_ms;
 			}
 			uint64_t lag = snap->built_ms > ref ? snap->built_ms - ref : 0;
 			soa_gauge(w->metrics, SOA_CTR_CHANGE_DETECT_LAG, 0, lag);
