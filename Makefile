@@ -69,16 +69,18 @@ ALL_CFLAGS   = -std=gnu11 -fPIC -fvisibility=hidden -D_LGPL_SOURCE $(WARN) -Iinc
 # Pure core: no knotd symbols, unit-tested on its own.
 CORE_SRC    := module/serial.c module/ttl.c module/lint.c module/wire.c module/record.c \
                module/publish.c module/recovery.c module/env.c module/store.c module/msg.c \
-               module/series.c module/nxtable.c module/secondary.c module/names.c
+               module/series.c module/nxtable.c module/secondary.c module/names.c \
+               module/observe.c
 GLUE_SRC    := module/soa.c module/conf.c module/zone.c module/snap.c module/state.c \
                module/query.c module/xfr.c module/metrics.c module/process.c \
                module/service.c module/detect.c module/dbus.c module/notify.c module/remotes.c \
-               module/knotd_compat.c module/exposure.c module/replica.c
+               module/knotd_compat.c module/exposure.c module/checks.c module/replica.c
 CORE_OBJ    := $(CORE_SRC:module/%.c=$(BUILD)/%.o)
 GLUE_OBJ    := $(GLUE_SRC:module/%.c=$(BUILD)/%.o)
 HEADERS     := $(wildcard include/soa/*.h)
 
-UNIT_TESTS  := serial ttl lint wire record publish store msg series nxtable secondary names
+UNIT_TESTS  := serial ttl lint wire record publish store msg series nxtable secondary names \
+               observe
 UNIT_BIN    := $(UNIT_TESTS:%=$(BUILD)/tests/test_%)
 
 .PHONY: all install deps demo check check-unit check-functional check-docs check-layers bench clean \

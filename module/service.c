@@ -35,6 +35,7 @@
 
 #include <urcu.h>
 
+#include "soa/checks.h"
 #include "soa/detect.h"
 #include "soa/exposure.h"
 #include "soa/notify.h"
@@ -180,7 +181,7 @@ static void *service_main(void *arg)
 		};
 		size_t bus = soa_detect_poll_fds(fds + 3, OWN_FDS);
 		nfds_t nfds = 3 + bus + soa_notify_poll_fds(fds + 3 + bus, OWN_FDS - bus);
-		nfds += soa_replica_poll_fds(fds + nfds, 3 + OWN_FDS - nfds);
+		nfds += soa_checks_poll_fds(fds + nfds, 3 + OWN_FDS - nfds);
 		pthread_mutex_unlock(&svc.lock);
 
 		(void)poll(fds, nfds, timeout);

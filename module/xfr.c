@@ -34,7 +34,7 @@
 #include <stdlib.h>
 
 #include "soa/knotd_compat.h"
-#include "soa/replica.h"
+#include "soa/observe.h"
 #include "soa/serial.h"
 #include "soa/snap.h"
 #include "soa/wire.h"
@@ -134,7 +134,7 @@ static void replica_ixfr(soa_zone_t *z, knotd_qdata_t *qdata)
 {
 	uint32_t client;
 	if (z->watched && z->watch.replica && soa_knotd_ixfr_client_serial(qdata, &client)) {
-		soa_replica_observe(&z->watch, knotd_qdata_remote_addr(qdata), client);
+		soa_observe_push(&z->watch, knotd_qdata_remote_addr(qdata), client);
 	}
 }
 
@@ -236,7 +236,7 @@ static void replica_transferred(soa_zone_t *z, knotd_qdata_t *qdata, const xfr_s
 	bool full = (qdata->type == KNOTD_QUERY_TYPE_AXFR);  // also IXFR answered AXFR-style
 	if (snap != NULL && z->watched && z->watch.replica &&
 	    (full || slot->ixfr == IXFR_JOURNAL)) {
-		soa_replica_observe(&z->watch, knotd_qdata_remote_addr(qdata), snap->published);
+		soa_observe_push(&z->watch, knotd_qdata_remote_addr(qdata), snap->published);
 	}
 }
 

@@ -53,7 +53,7 @@
  *         behind is logged (ms). */
 #define SOA_SECONDARY_BEHIND_GRACE_MS 10000
 /*! \brief The first checks of a zone spread over at most this (ms); the
- *         process-wide rate (replica.h) paces them further. */
+ *         process-wide rate (checks.h) paces them further. */
 #define SOA_SECONDARY_START_SPREAD_MS 5000
 
 /*! \brief A secondary's state (the replica[...] gauge indexes). */
