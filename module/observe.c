@@ -33,8 +33,10 @@ void soa_observe_push(soa_watch_t *w, const struct sockaddr_storage *client,
                       uint32_t serial)
 {
 	// Bounded: a flood of transfers cannot pile up memory.
-	if (client == NULL ||
-	    __atomic_add_fetch(&observed_count, 1, __ATOMIC_RELAXED) > SOA_OBSERVE_MAX) {
+	if (client == NULL) {
+		return;
+	}
+	if (__atomic_add_fetch(&observed_count, 1, __ATOMIC_RELAXED) > SOA_OBSERVE_MAX) {
 		__atomic_sub_fetch(&observed_count, 1, __ATOMIC_RELAXED);
 		return;
 	}

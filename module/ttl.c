@@ -161,7 +161,9 @@ int soa_rules_build(const soa_rule_t *rules, size_t count, soa_rules_t *out)
 		memcpy(out->labels[slot].label, r->name, r->name[0] + 1);
 		out->labels[slot].ttl = r->ttl;
 	}
-	qsort(out->subtrees, out->subtree_count, sizeof(*out->subtrees), by_size_desc);
+	if (out->subtree_count > 1) {
+		qsort(out->subtrees, out->subtree_count, sizeof(*out->subtrees), by_size_desc);
+	}
 	return KNOT_EOK;
 }
 

@@ -83,5 +83,15 @@ int main(void)
 	soa_observe_push(&w1, NULL, 1);
 	ok(soa_observe_take() == NULL, "no client, no observation");
 	soa_observe_clear();
+
+	// Pushes without a client take no room from the bound.
+	for (unsigned i = 0; i < 10; i++) {
+		soa_observe_push(&w1, NULL, i);
+	}
+	for (unsigned i = 0; i < SOA_OBSERVE_MAX + 5; i++) {
+		soa_observe_push(&w1, &a, i);
+	}
+	is_int(SOA_OBSERVE_MAX, drain(), "still at most SOA_OBSERVE_MAX after pushes without client");
+	soa_observe_clear();
 	return done_testing();
 }
