@@ -110,40 +110,57 @@ int soa_msg_notify(uint8_t *buf, size_t max, uint16_t id, const soa_msg_soa_t *s
 	return ret;
 }
 
-int soa_msg_notify_reply(const uint8_t *buf, size_t len, uint16_t id,
-                         const knot_dname_t *zone, const knot_tsig_key_t *key,
-                         const uint8_t *mac, size_t mac_len, uint16_t *rcode)
+/*!
+ * \brief Parses a reply to one of the module's queries about a zone's SOA:
+ *        cheap filters first (header, ID, QR, opcode), then the whole
+ *        message, whose question must be the zone's SOA.
+ *
+ * \param copy  Buffer of KNOT_WIRE_MAX_PKTSIZE the packet is parsed in.
+ * \param pkt   Output: the parsed reply (free with knot_pkt_free()).
+ *
+ * \return KNOT_EOK, KNOT_ENOENT (not a reply to this), KNOT_EMALF or KNOT_ENOMEM.
+ */
+static int parse_reply(const uint8_t *buf, size_t len, uint16_t id, uint8_t opcode,
+                       const knot_dname_t *zone, uint8_t *copy, knot_pkt_t **pkt)
 {
-	// Cheap filters before parsing: header, ID, QR, opcode.
 	if (len < KNOT_WIRE_HEADER_SIZE) {
 		return KNOT_EMALF;
 	}
 	if (knot_wire_get_id(buf) != id || !knot_wire_get_qr(buf) ||
-	    knot_wire_get_opcode(buf) != KNOT_OPCODE_NOTIFY) {
+	    knot_wire_get_opcode(buf) != opcode) {
 		return KNOT_ENOENT;
 	}
-
-	uint8_t copy[KNOT_WIRE_MAX_PKTSIZE];
-	if (len > sizeof(copy)) {
+	if (len > KNOT_WIRE_MAX_PKTSIZE) {
 		return KNOT_EMALF;
 	}
 	memcpy(copy, buf, len);
-	knot_pkt_t *pkt = knot_pkt_new(copy, len, NULL);
-	if (pkt == NULL) {
+	*pkt = knot_pkt_new(copy, len, NULL);
+	if (*pkt == NULL) {
 		return KNOT_ENOMEM;
 	}
-	int ret = knot_pkt_parse(pkt, 0);
-	if (ret != KNOT_EOK) {
-		knot_pkt_free(pkt);
+	if (knot_pkt_parse(*pkt, 0) != KNOT_EOK) {
+		knot_pkt_free(*pkt);
 		return KNOT_EMALF;
 	}
-
-	// The question must be ours (RFC 1996 §3.10 echoes it).
-	const knot_dname_t *qname = knot_pkt_qname(pkt);
+	const knot_dname_t *qname = knot_pkt_qname(*pkt);
 	if (qname == NULL || !knot_dname_is_case_equal(qname, zone) ||
-	    knot_pkt_qtype(pkt) != KNOT_RRTYPE_SOA) {
-		knot_pkt_free(pkt);
+	    knot_pkt_qtype(*pkt) != KNOT_RRTYPE_SOA) {
+		knot_pkt_free(*pkt);
 		return KNOT_ENOENT;
+	}
+	return KNOT_EOK;
+}
+
+int soa_msg_notify_reply(const uint8_t *buf, size_t len, uint16_t id,
+                         const knot_dname_t *zone, const knot_tsig_key_t *key,
+                         const uint8_t *mac, size_t mac_len, uint16_t *rcode)
+{
+	// The question must be ours (RFC 1996 §3.10 echoes it).
+	uint8_t copy[KNOT_WIRE_MAX_PKTSIZE];
+	knot_pkt_t *pkt = NULL;
+	int ret = parse_reply(buf, len, id, KNOT_OPCODE_NOTIFY, zone, copy, &pkt);
+	if (ret != KNOT_EOK) {
+		return ret;
 	}
 
 	// A signed NOTIFY needs a signed reply made with the request MAC.
@@ -207,35 +224,11 @@ int soa_msg_soa_answer(const uint8_t *buf, size_t len, uint16_t id, const knot_d
                        const knot_tsig_key_t *key, const uint8_t *mac, size_t mac_len,
                        soa_check_answer_t *out)
 {
-	// Cheap filters before parsing: header, ID, QR, opcode.
-	if (len < KNOT_WIRE_HEADER_SIZE) {
-		return KNOT_EMALF;
-	}
-	if (knot_wire_get_id(buf) != id || !knot_wire_get_qr(buf) ||
-	    knot_wire_get_opcode(buf) != KNOT_OPCODE_QUERY) {
-		return KNOT_ENOENT;
-	}
-
 	uint8_t copy[KNOT_WIRE_MAX_PKTSIZE];
-	if (len > sizeof(copy)) {
-		return KNOT_EMALF;
-	}
-	memcpy(copy, buf, len);
-	knot_pkt_t *pkt = knot_pkt_new(copy, len, NULL);
-	if (pkt == NULL) {
-		return KNOT_ENOMEM;
-	}
-	if (knot_pkt_parse(pkt, 0) != KNOT_EOK) {
-		knot_pkt_free(pkt);
-		return KNOT_EMALF;
-	}
-
-	// The question must be ours.
-	const knot_dname_t *qname = knot_pkt_qname(pkt);
-	if (qname == NULL || !knot_dname_is_case_equal(qname, zone) ||
-	    knot_pkt_qtype(pkt) != KNOT_RRTYPE_SOA) {
-		knot_pkt_free(pkt);
-		return KNOT_ENOENT;
+	knot_pkt_t *pkt = NULL;
+	int ret = parse_reply(buf, len, id, KNOT_OPCODE_QUERY, zone, copy, &pkt);
+	if (ret != KNOT_EOK) {
+		return ret;
 	}
 
 	memset(out, 0, sizeof(*out));

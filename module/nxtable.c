@@ -41,6 +41,15 @@ static uint32_t name_hash(const knot_dname_t *name, size_t len)
 	return out != 0 ? out : 1;
 }
 
+/*! \brief Takes a slot for writing (its sequence number made odd); false if
+ *         another writer has it. */
+static bool slot_take(soa_nx_slot_t *s, uint32_t *seq)
+{
+	*seq = __atomic_load_n(&s->seq, __ATOMIC_RELAXED);
+	return !(*seq & 1) && __atomic_compare_exchange_n(&s->seq, seq, *seq + 1, false,
+	                                                   __ATOMIC_ACQUIRE, __ATOMIC_RELAXED);
+}
+
 void soa_nxtable_record(soa_nxtable_t *t, const knot_dname_t *name, size_t len, uint32_t now,
                         uint32_t ttl)
 {
@@ -48,9 +57,8 @@ void soa_nxtable_record(soa_nxtable_t *t, const knot_dname_t *name, size_t len, 
 	soa_nx_slot_t *s = &t->slot[hash & (SOA_NXTABLE_SLOTS - 1)];
 
 	// Take the slot, or leave it to the writer that has it.
-	uint32_t seq = __atomic_load_n(&s->seq, __ATOMIC_RELAXED);
-	if ((seq & 1) || !__atomic_compare_exchange_n(&s->seq, &seq, seq + 1, false,
-	                                              __ATOMIC_ACQUIRE, __ATOMIC_RELAXED)) {
+	uint32_t seq;
+	if (!slot_take(s, &seq)) {
 		return;
 	}
 	s->hash = hash;
@@ -96,9 +104,8 @@ void soa_nxtable_forget(soa_nxtable_t *t, const knot_dname_t *name)
 	size_t len = knot_dname_size(name);
 	uint32_t hash = name_hash(name, len);
 	soa_nx_slot_t *s = &t->slot[hash & (SOA_NXTABLE_SLOTS - 1)];
-	uint32_t seq = __atomic_load_n(&s->seq, __ATOMIC_RELAXED);
-	if ((seq & 1) || !__atomic_compare_exchange_n(&s->seq, &seq, seq + 1, false,
-	                                              __ATOMIC_ACQUIRE, __ATOMIC_RELAXED)) {
+	uint32_t seq;
+	if (!slot_take(s, &seq)) {
 		return;
 	}
 	if (s->hash == hash && memcmp(s->nx.name, name, len) == 0) {

@@ -186,13 +186,17 @@ static int get_entered(soa_store_t *st, const knot_dname_t *zone, soa_record_t *
 	return ret;
 }
 
-int soa_store_get(soa_store_t *st, const knot_dname_t *zone, soa_record_t *rec)
+/*! \brief Opens the store if needed and enters its environment (leave
+ *         with soa_env_leave()). */
+static int enter(soa_store_t *st)
 {
 	int ret = soa_store_open(st);
-	if (ret != KNOT_EOK) {
-		return ret;
-	}
-	ret = soa_env_enter(st->env);
+	return (ret == KNOT_EOK) ? soa_env_enter(st->env) : ret;
+}
+
+int soa_store_get(soa_store_t *st, const knot_dname_t *zone, soa_record_t *rec)
+{
+	int ret = enter(st);
 	if (ret == KNOT_EOK) {
 		ret = get_entered(st, zone, rec);
 		soa_env_leave(st->env);
@@ -267,11 +271,7 @@ int soa_store_publish(soa_store_t *st, const knot_dname_t *zone, const soa_versi
                       soa_record_t *out, unsigned *flags)
 {
 	*flags = 0;
-	int ret = soa_store_open(st);
-	if (ret != KNOT_EOK) {
-		return ret;
-	}
-	ret = soa_env_enter(st->env);
+	int ret = enter(st);
 	if (ret != KNOT_EOK) {
 		return ret;
 	}
@@ -287,11 +287,7 @@ int soa_store_publish(soa_store_t *st, const knot_dname_t *zone, const soa_versi
 
 int soa_store_cut_history(soa_store_t *st, const knot_dname_t *zone, uint32_t real)
 {
-	int ret = soa_store_open(st);
-	if (ret != KNOT_EOK) {
-		return ret;
-	}
-	ret = soa_env_enter(st->env);
+	int ret = enter(st);
 	if (ret != KNOT_EOK) {
 		return ret;
 	}

@@ -421,3 +421,10 @@ CLASSES = {"bind": BindSecondary, "nsd": NsdSecondary, "knot": KnotSecondary}
 def make_secondary(kind, workdir, zones, primary_port, port=None, key=None, **kw):
     return CLASSES[kind](workdir, zones, primary_port, port=port, key=key, **kw)
 
+
+def stop_all(made):
+    """Stops the secondaries a test made; fails if one died during the test."""
+    dead = [repr(s) for s in made if s.running and not s.alive()]
+    for s in made:
+        s.stop()
+    assert not dead, f"secondaries died during the test: {dead}"

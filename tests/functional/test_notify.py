@@ -27,7 +27,7 @@ import dns.rrset
 import pytest
 
 from knotharness import LOCAL_ACL, acl_with_key, ddns, free_port, keyring, soa_zone
-from secondaries import KINDS, available, make_secondary
+from secondaries import KINDS, available, make_secondary, stop_all
 
 Z = "example.test."
 KEY = ("notify-key.", "hmac-sha256", "bm90aWZ5LXRlc3RzLW9ubHktbm90LWEtcmVhbC1zZWNyZXQ=")
@@ -72,10 +72,7 @@ def secondaries(tmp_path):
 
     yield make
 
-    dead = [repr(s) for s in made if s.running and not s.alive()]
-    for s in made:
-        s.stop()
-    assert not dead, f"secondaries died during the test: {dead}"
+    stop_all(made)
 
 
 class Setup:

@@ -23,7 +23,7 @@ import dns.rrset
 import pytest
 
 from knotharness import LOCAL_ACL, ROOT, ddns, free_port, keyring, soa_zone
-from secondaries import BindSecondary, available, make_secondary
+from secondaries import BindSecondary, available, make_secondary, stop_all
 from test_detect import wait_for
 
 Z = "example.test."
@@ -82,10 +82,7 @@ def secondaries(tmp_path):
 
     yield make
 
-    dead = [repr(s) for s in made if s.running and not s.alive()]
-    for s in made:
-        s.stop()
-    assert not dead, f"secondaries died during the test: {dead}"
+    stop_all(made)
 
 
 class Primary:
