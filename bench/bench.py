@@ -665,30 +665,34 @@ class NotifySink:
                 self.udp.sendto(reply, addr)
 
     def run_tcp(self):
+        # One thread per connection: knotd 3.2 opens one for each NOTIFY.
         while not self.stopping:
             try:
                 conn, _ = self.tcp.accept()
             except (socket.timeout, OSError):
                 continue
-            with conn:
-                conn.settimeout(2)
-                try:
-                    while True:
-                        head = conn.recv(2)
-                        if len(head) < 2:
-                            break
-                        n = int.from_bytes(head, "big")
-                        data = b""
-                        while len(data) < n:
-                            chunk = conn.recv(n - len(data))
-                            if not chunk:
-                                raise OSError("short")
-                            data += chunk
-                        reply = self.handle(data, "tcp")
-                        if reply is not None:
-                            conn.sendall(len(reply).to_bytes(2, "big") + reply)
-                except (OSError, ValueError):
-                    pass
+            threading.Thread(target=self.serve_tcp, args=(conn,), daemon=True).start()
+
+    def serve_tcp(self, conn):
+        with conn:
+            conn.settimeout(2)
+            try:
+                while not self.stopping:
+                    head = conn.recv(2)
+                    if len(head) < 2:
+                        break
+                    n = int.from_bytes(head, "big")
+                    data = b""
+                    while len(data) < n:
+                        chunk = conn.recv(n - len(data))
+                        if not chunk:
+                            raise OSError("short")
+                        data += chunk
+                    reply = self.handle(data, "tcp")
+                    if reply is not None:
+                        conn.sendall(len(reply).to_bytes(2, "big") + reply)
+            except (OSError, ValueError):
+                pass
 
     def since(self, t):
         with self.lock:
@@ -842,12 +846,13 @@ def idle_cpu(k, seconds, bus=None):
             "bus": pct(b1 - b0) if bpid else None}
 
 
-def reload_at_once(k, zones, sink, limit=60):
+def reload_at_once(k, zones, sink, module=True, limit=60):
     """Rewrites the zones' files, reloads them with one knotc zone-reload, and
-    waits for mod-soa's NOTIFY (a serial other than the real one) of each.
-    Returns per zone: change-detect-lag, the published serial, the serials of
-    the NOTIFYs received and the seconds from the reload command to the first
-    NOTIFY of the published serial."""
+    waits for the NOTIFY of each: mod-soa's (a serial other than the real one),
+    or without the module knotd's own (the real serial). Returns per zone:
+    change-detect-lag, the published serial, the serials of the NOTIFYs
+    received and the seconds from the reload command to the first NOTIFY of
+    the published serial (knotd's, without the module)."""
     real = SCALE_SERIAL + 1
     for z in zones:
         k.write_zone(z, zone_text(z, 300, serial=real))
@@ -857,21 +862,24 @@ def reload_at_once(k, zones, sink, limit=60):
     want = set(zones)
     deadline = t0 + limit
     while time.monotonic() < deadline:
-        seen = {z for _, z, s, _ in sink.since(t0) if s not in (None, real)}
+        seen = {z for _, z, s, _ in sink.since(t0) if s is not None and (s != real) == module}
         if want <= seen:
             break
         time.sleep(0.05)
-    got = sink.since(t0)
+    t1 = time.monotonic()
     res = {}
     for z in zones:
-        st = k.stats(z, settle=False)
-        pub = st.get("soa[published-serial]")
-        mine = [t - t0 for t, name, s, _ in got if name == z and s == pub]
-        res[z] = {"lag": st.get("change-detect-lag"), "published": pub,
-                  "real": st.get("soa[serial]"),
-                  "notifies": [(s, tr) for _, name, s, tr in got if name == z],
-                  "first": min(mine) if mine else None}
-    return {"zones": res, "t_cmd": t_cmd}
+        st = k.stats(z, settle=False) if module else {}
+        res[z] = {"lag": st.get("change-detect-lag"),
+                  "published": st.get("soa[published-serial]", real)}
+    t_stats = time.monotonic() - t1
+    time.sleep(1)                 # knotd's own NOTIFYs of the last zones
+    got = sink.since(t0)
+    for z, r in res.items():
+        mine = [t - t0 for t, name, s, _ in got if name == z and s == r["published"]]
+        r["notifies"] = [(s, tr) for _, name, s, tr in got if name == z]
+        r["first"] = min(mine) if mine else None
+    return {"zones": res, "t_cmd": t_cmd, "t_stats": t_stats}
 
 
 def knotd_on_bus(bus):
@@ -888,9 +896,11 @@ def scale_one(label, names, workers, sink, idle_seconds, limit, background=1):
     with tempfile.TemporaryDirectory(prefix="soa-scale-") as work:
         bus = SystemBus(os.path.join(work, "bus")).start() if dbus_event else None
         k = None
+        r = {}
         try:
             k = scale_knotd(work, label, names, workers, sink, bus, background)
-            r = wait_answering(k, names, limit)
+            r.update(wait_answering(k, names, limit))
+            r["answers"] = [r["answer"]]
             # Every zone answers once (every module instance has its snapshot).
             t0 = time.monotonic()
             missed = soa_sweep(k.port, names, limit=limit)
@@ -906,20 +916,44 @@ def scale_one(label, names, workers, sink, idle_seconds, limit, background=1):
                 r.update(idle_cpu(k, idle_seconds, bus))
             if bus is not None:
                 r["on_bus"] = knotd_on_bus(bus)
-            if label == SCALE_DBUS:
-                r["reload"] = reload_at_once(k, scale_notified(names), sink)
+            if label in (SCALE_PLAIN, SCALE_PLAIN_DBUS, SCALE_DBUS):
+                r["reload"] = reload_at_once(k, scale_notified(names), sink,
+                                             module=(label == SCALE_DBUS))
             # mod-soa's change detection, logged once per state.
             r["detect"] = re.findall(r"change detection[^\n]*", k.log_text())
             r["log_errors"] = len(re.findall(r"\berror\b", k.log_text()))
         finally:
             if k is not None:
+                t0 = time.monotonic()
                 k.stop(timeout=300)
+                r["stop"] = time.monotonic() - t0
             if bus is not None:
                 bus.stop()
     return r
 
 
-def scale(sizes, worker_sets, idle_seconds, background=1, configs=None, limit=1800):
+# Configurations started again for the start-up time (the medians of all starts).
+SCALE_START = (SCALE_PLAIN, SCALE_PLAIN_DBUS, SCALE_NOOP, SCALE_NONE, SCALE_DBUS, SCALE_POLL)
+
+
+def scale_start(label, names, workers, sink, limit, background=1):
+    """Starts knotd, returns the seconds until it answers (wait_answering)."""
+    kind, dbus_event, _ = SCALE_CONFIGS[label]
+    with tempfile.TemporaryDirectory(prefix="soa-scale-") as work:
+        bus = SystemBus(os.path.join(work, "bus")).start() if dbus_event else None
+        k = None
+        try:
+            k = scale_knotd(work, label, names, workers, sink, bus, background)
+            return wait_answering(k, names, limit)["answer"]
+        finally:
+            if k is not None:
+                k.stop(timeout=300)
+            if bus is not None:
+                bus.stop()
+
+
+def scale(sizes, worker_sets, idle_seconds, background=1, configs=None, start_rounds=3,
+          limit=1800):
     sink = NotifySink()
     res = {}
     try:
@@ -947,6 +981,22 @@ def scale(sizes, worker_sets, idle_seconds, background=1, configs=None, limit=18
                            (f", idle {r['cpu']:.2f} %" if "cpu" in r else "")) +
                           f" ({time.monotonic() - t0:.0f} s)", file=sys.stderr)
                 res[(n, wl)] = row
+            # The start-up time of the largest size again, interleaved: one
+            # start is at the mercy of whatever else runs on the machine.
+            n = max(sizes) if sizes else 0
+            names = [f"z{i}.test." for i in range(n)]
+            for rnd in range(start_rounds - 1):
+                for label in SCALE_START:
+                    r = res.get((n, wl), {}).get(label)
+                    if r is None or "answers" not in r:
+                        continue
+                    try:
+                        r["answers"].append(scale_start(label, names, workers, sink, limit,
+                                                        background))
+                    except Exception as e:
+                        r.setdefault("start_errors", []).append(f"{type(e).__name__}: {e}"[:200])
+                    print(f"  {n:>7} zones, {wl}, {label}: start {rnd + 2}: answers after "
+                          f"{r['answers'][-1]:.1f} s", file=sys.stderr)
     finally:
         sink.close()
     return res
@@ -997,21 +1047,23 @@ def table_scale(res, idle_seconds, background=1):
            f"- **idle CPU**: knotd process, all threads, over {idle_seconds} s after that "
            "(/proc/PID/task/*/stat, 10 ms ticks), in % of one core; the thread named "
            "mod-soa apart; the dbus-daemon apart.",
+           "- **stop**: from SIGTERM until knotd exited.",
            "- **detection**: mod-soa's change detection as logged (once per state); for D-Bus "
            "rows, whether knotd still owned cz.nic.knotd after the idle window.", ""]
     for wl in wls:
         few = res.get((0, wl), {}).get(SCALE_FEW, {})
         out += [f"#### {wl}", "",
                 "| zones | configuration | threads | loaded | answering | sweep | settle | RSS | "
-                "idle CPU | of which mod-soa thread | dbus-daemon | detection |",
-                "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|"]
+                "idle CPU | of which mod-soa thread | dbus-daemon | stop | detection |",
+                "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|"]
         if "rss" in few:
             out.append(f"| 10 | {SCALE_FEW} | {few['threads']} | {few.get('loaded', 0):.1f} s | "
-                       f"{few['answer']:.1f} s | | | {few['rss'] / 1024:.1f} MiB | | | | |")
+                       f"{few['answer']:.1f} s | | | {few['rss'] / 1024:.1f} MiB | | | | "
+                       f"{few['stop']:.1f} s | |")
         for n in sizes:
             for label, r in res.get((n, wl), {}).items():
                 if "error" in r:
-                    out.append(f"| {n:,} | {label} | | | | | | | not run: {r['error']} | | | |")
+                    out.append(f"| {n:,} | {label} | | | | | | | not run: {r['error']} | | | | |")
                     continue
                 cpu = f"{r['cpu']:.2f} %" if "cpu" in r else ""
                 svc = f"{r['svc']:.2f} %" if "cpu" in r and SCALE_CONFIGS[label][0] == "soa" else ""
@@ -1020,7 +1072,7 @@ def table_scale(res, idle_seconds, background=1):
                            f"{r['answer']:.1f} s | {r['sweep']:.1f} s"
                            f"{' (' + str(r['unanswered']) + ' unanswered)' if r['unanswered'] else ''} | "
                            f"{r['settle']:.0f} s | {r['rss'] / 1024:.1f} MiB | {cpu} | {svc} | {bus} | "
-                           f"{detect_short(r)} |")
+                           f"{r['stop']:.1f} s | {detect_short(r)} |")
         out.append("")
 
     # Memory per zone.
@@ -1051,37 +1103,63 @@ def table_scale(res, idle_seconds, background=1):
                        f"{cell(SCALE_NEGSER, SCALE_PLAIN)} | {cell(SCALE_DBUS, SCALE_PLAIN)} |")
     out.append("")
 
+    # Start-up time at the largest size, every start.
+    if sizes:
+        n = sizes[-1]
+        out += [f"### Start-up time, {n:,} zones", "",
+                "Seconds until every zone answers (as **answering** above), every start of "
+                "each configuration: the first is the run above, the others are starts only, "
+                "interleaved with the other configurations.", "",
+                "| workers | configuration | starts | median | × plain knotd |",
+                "|---|---|---|---:|---:|"]
+        for wl in wls:
+            row = res.get((n, wl), {})
+            base = row.get(SCALE_PLAIN, {}).get("answers")
+            for label, r in row.items():
+                if not r.get("answers"):
+                    continue
+                med = statistics.median(r["answers"])
+                ratio = f"{med / statistics.median(base):.2f}" if base else "–"
+                out.append(f"| {wl} | {label} | "
+                           f"{', '.join(f'{x:.1f}' for x in r['answers'])} s | {med:.1f} s | "
+                           f"{ratio} |")
+        out.append("")
+
     # The reload of SCALE_NOTIFY zones at once.
     real = SCALE_SERIAL + 1
-    out += [f"### {SCALE_NOTIFY} zones reloaded at once (mod-soa, D-Bus detection)", "",
+    out += [f"### {SCALE_NOTIFY} zones reloaded at once", "",
             f"After the idle window: their zone files rewritten (real serial {SCALE_SERIAL} → "
             f"{real}), then one `knotc zone-reload` with the {SCALE_NOTIFY} names; no query to "
             "the zones. change-detect-lag from `knotc zone-stats` (with D-Bus: from the module "
             "receiving knotd's zone-updated signal to the new published serial); NOTIFY "
-            "latency: from the zone-reload command to the sink receiving mod-soa's NOTIFY of "
-            "the published serial (soa[published-serial] read afterwards), waited for at most "
-            "60 s. knotd's own NOTIFYs carry the real serial.", "",
-            "| zones | workers | knotc zone-reload took | NOTIFY of the published serial | "
-            "change-detect-lag max | median | over 100 ms | NOTIFY latency median | max | "
-            "mod-soa NOTIFYs per zone | knotd's own NOTIFYs |",
-            "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+            "latency: from the zone-reload command to the sink receiving the NOTIFY of the "
+            "published serial (mod-soa's, with soa[published-serial] read afterwards; without "
+            "the module knotd's own, of the real serial), waited for at most 60 s. knotd's own "
+            "NOTIFYs (real serial) are counted in every row.", "",
+            "| zones | workers | configuration | knotc zone-reload took | NOTIFY of the "
+            "published serial | change-detect-lag max | median | over 100 ms | NOTIFY latency "
+            "median | max | mod-soa NOTIFYs per zone | knotd's own NOTIFYs |",
+            "|---:|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for wl in wls:
         for n in sizes:
-            r = res.get((n, wl), {}).get(SCALE_DBUS, {})
-            if "reload" not in r:
-                continue
-            zs = r["reload"]["zones"]
-            lags = [z["lag"] for z in zs.values() if z["lag"] is not None]
-            firsts = [z["first"] for z in zs.values() if z["first"] is not None]
-            mine = [sum(1 for s, _ in z["notifies"] if s == z["published"]) for z in zs.values()]
-            knot = sum(1 for z in zs.values() for s, _ in z["notifies"] if s == real)
-            out.append(f"| {n:,} | {wl} | {r['reload']['t_cmd'] * 1000:.0f} ms | "
-                       f"{len(firsts)} of {len(zs)} | {max(lags) if lags else '–'} ms | "
-                       f"{statistics.median(lags) if lags else '–'} ms | "
-                       f"{sum(1 for x in lags if x > 100)} | "
-                       f"{statistics.median(firsts) * 1000 if firsts else 0:.0f} ms | "
-                       f"{max(firsts) * 1000 if firsts else 0:.0f} ms | "
-                       f"{min(mine)}–{max(mine)} | {knot} |")
+            for label, r in res.get((n, wl), {}).items():
+                if "reload" not in r:
+                    continue
+                module = SCALE_CONFIGS[label][0] == "soa"
+                zs = r["reload"]["zones"]
+                lags = [z["lag"] for z in zs.values() if z["lag"] is not None]
+                firsts = [z["first"] for z in zs.values() if z["first"] is not None]
+                mine = [sum(1 for s, _ in z["notifies"] if s == z["published"])
+                        for z in zs.values()]
+                knot = sum(1 for z in zs.values() for s, _ in z["notifies"] if s == real)
+                out.append(f"| {n:,} | {wl} | {label} | {r['reload']['t_cmd'] * 1000:.0f} ms | "
+                           f"{len(firsts)} of {len(zs)} | "
+                           f"{str(max(lags)) + ' ms' if lags else '–'} | "
+                           f"{str(statistics.median(lags)) + ' ms' if lags else '–'} | "
+                           f"{sum(1 for x in lags if x > 100) if lags else '–'} | "
+                           f"{statistics.median(firsts) * 1000 if firsts else 0:.0f} ms | "
+                           f"{max(firsts) * 1000 if firsts else 0:.0f} ms | "
+                           f"{f'{min(mine)}–{max(mine)}' if module else '–'} | {knot} |")
     out.append("")
     out += table_scale_targets(res, sizes, wls)
     return out
@@ -1136,14 +1214,17 @@ def table_scale_targets(res, sizes, wls):
         out.append(f"| total added per zone, {wl}, statistics [negative, serial] | ≤ plain "
                    f"knotd's own per zone | {added:,.0f} B vs {plain_own:,.0f} B | "
                    f"{yes(added <= plain_own)} |")
+    def start(wl, label):
+        a = get(wl, label, "answers")
+        return statistics.median(a) if a else None
     for wl in wls:
-        p, d = get(wl, SCALE_PLAIN, "answer"), get(wl, SCALE_DBUS, "answer")
-        q = get(wl, SCALE_POLL, "answer")
+        p, d, q = start(wl, SCALE_PLAIN), start(wl, SCALE_DBUS), start(wl, SCALE_POLL)
         if p is not None and d is not None:
-            out.append(f"| time until {n:,} zones answer, {wl} | ≤ 1.2 × plain | D-Bus "
-                       f"{d:.1f} s vs plain {p:.1f} s = {d / p:.2f} ×" +
+            out.append(f"| time until {n:,} zones answer, {wl} (medians) | ≤ 1.2 × plain | "
+                       f"D-Bus {d:.1f} s vs plain {p:.1f} s = {d / p:.2f} ×" +
                        (f"; polling {q:.1f} s = {q / p:.2f} ×" if q else "") +
-                       f" | {yes(d / p <= 1.2)} |")
+                       f" | {yes(d / p <= 1.2)} (D-Bus), {yes(q is not None and q / p <= 1.2)} "
+                       "(polling) |")
     out.append("")
     return out
 
@@ -1181,6 +1262,8 @@ def main():
     ap.add_argument("--scale-idle", type=int, default=20, help="scale: idle CPU window (s)")
     ap.add_argument("--scale-background", default="1",
                     help="scale: background-workers, or 'default' for knotd's (see scale_knotd)")
+    ap.add_argument("--scale-start-rounds", type=int, default=3,
+                    help="scale: starts of each configuration at the largest size (median)")
     ap.add_argument("--scale-config", action="append",
                     help="scale: only configurations whose name contains this")
     args = ap.parse_args()
@@ -1221,7 +1304,8 @@ def main():
         worker_sets = [None if w == "default" else int(w) for w in args.scale_workers.split(",")]
         background = None if args.scale_background == "default" else int(args.scale_background)
         lines += table_scale(scale(sizes, worker_sets, args.scale_idle, background,
-                                   args.scale_config), args.scale_idle, background)
+                                   args.scale_config, args.scale_start_rounds),
+                             args.scale_idle, background)
 
     text = "\n".join(lines) + "\n"
     print(text)
