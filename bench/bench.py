@@ -7,27 +7,41 @@ Parts (all by default, or pick with --only):
   transfers     AXFR of a 100,000-record zone (plain/TSIG), IXFR of a 10-record change
   memory        knotd RSS with 1,000 small zones, with and without the module
   detection     10,000 idle zones: CPU of the module's SOA checks, detection lag
+  scale         1,000 to 100,000 zones (issue 11): RSS, idle CPU with D-Bus and with
+                polling, 100 zones reloaded at once, start-up time; not run by
+                default (about an hour on 2 cores): --only scale
 
 The markdown table goes to stdout and bench/results/latest.md. Everything runs
 on 127.0.0.1 and free ports; every wait is bounded.
 """
 
 import argparse
+import collections
 import datetime
 import os
 import platform
+import random
 import re
+import select
+import socket
 import statistics
+import struct
 import subprocess
 import sys
 import tempfile
+import threading
 import time
+
+import dns.message
+import dns.opcode
+import dns.rdatatype
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 sys.path.insert(0, os.path.join(ROOT, "tests", "functional"))
 
-from knotharness import Knotd, ddns, keyring  # noqa: E402
+from knotharness import KNOTC, Knotd, ddns, free_port, keyring, remote_conf  # noqa: E402
+from sysbus import SystemBus  # noqa: E402
 
 NOOP = os.path.join(HERE, "build", "noop.so")
 HOTPATH = os.path.join(HERE, "build", "hotpath")
@@ -542,6 +556,679 @@ def table_detection(res, nzones, seconds):
     return out
 
 
+
+# Part 6: scale, 1,000 to 100,000 zones (issue 11).
+
+SCALE_NOTIFY = 100          # zones with notify: sink, reloaded at once at the end
+SCALE_SERIAL = 501          # not a date serial: mod-soa publishes a date serial of its own
+
+
+def soa_query_wire(qid, name):
+    """An SOA query without EDNS, built by hand: 100,000 of them in a second."""
+    qname = b"".join(bytes([len(l)]) + l.encode() for l in name.rstrip(".").split(".")) + b"\0"
+    return struct.pack("!HHHHHH", qid, 0, 1, 0, 0, 0) + qname + struct.pack("!HH", 6, 1)
+
+
+def soa_sweep(port, names, window=64, timeout=1.0, tries=3, limit=600):
+    """An SOA query to every name, at most window in flight over one UDP socket;
+    one unanswered for timeout seconds is sent again, up to tries times.
+    Returns the names that did not get a NOERROR answer with an answer record."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1 << 20)
+    sock.connect(("127.0.0.1", port))
+    sock.setblocking(False)
+    todo = collections.deque((name, 0) for name in names)
+    flight = {}                       # id -> (name, sent, tries)
+    failed = []
+    next_id = 0
+    deadline = time.monotonic() + limit
+    try:
+        while (todo or flight) and time.monotonic() < deadline:
+            while todo and len(flight) < window:
+                while next_id in flight:
+                    next_id = (next_id + 1) & 0xFFFF
+                name, n = todo.popleft()
+                try:
+                    sock.send(soa_query_wire(next_id, name))
+                except BlockingIOError:
+                    todo.appendleft((name, n))
+                    break
+                flight[next_id] = (name, time.monotonic(), n + 1)
+                next_id = (next_id + 1) & 0xFFFF
+            select.select([sock], [], [], 0.05)
+            while True:
+                try:
+                    data = sock.recv(4096)
+                except (BlockingIOError, ConnectionRefusedError):
+                    break
+                if len(data) < 12:
+                    continue
+                qid, flags, _, ancount = struct.unpack("!HHHH", data[:8])
+                if qid not in flight:
+                    continue
+                name, _, n = flight.pop(qid)
+                if flags & 0xF != 0 or ancount == 0:
+                    failed.append(name)
+            now = time.monotonic()
+            for qid, (name, sent, n) in list(flight.items()):
+                if now - sent > timeout:
+                    del flight[qid]
+                    (todo.append((name, n)) if n < tries else failed.append(name))
+    finally:
+        sock.close()
+    return failed + [name for name, _ in todo] + [name for name, _, _ in flight.values()]
+
+
+class NotifySink:
+    """A secondary that only takes NOTIFYs, over UDP (mod-soa) and TCP (knotd
+    3.2 sends its own over TCP), and answers each with NOERROR so that nobody
+    retransmits. Records (time, zone, serial, transport)."""
+
+    def __init__(self):
+        self.port = free_port()
+        self.got = []
+        self.lock = threading.Lock()
+        self.udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.udp.bind(("127.0.0.1", self.port))
+        self.udp.settimeout(0.2)
+        self.tcp = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.tcp.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.tcp.bind(("127.0.0.1", self.port))
+        self.tcp.listen(64)
+        self.tcp.settimeout(0.2)
+        self.stopping = False
+        self.threads = [threading.Thread(target=f, daemon=True) for f in (self.run_udp, self.run_tcp)]
+        for t in self.threads:
+            t.start()
+
+    def handle(self, data, transport):
+        try:
+            msg = dns.message.from_wire(data)
+        except Exception:
+            return None
+        if msg.opcode() != dns.opcode.NOTIFY or not msg.question:
+            return None
+        soa = [r for r in msg.answer if r.rdtype == dns.rdatatype.SOA]
+        with self.lock:
+            self.got.append((time.monotonic(), msg.question[0].name.to_text().lower(),
+                             soa[0][0].serial if soa else None, transport))
+        return dns.message.make_response(msg).to_wire()
+
+    def run_udp(self):
+        while not self.stopping:
+            try:
+                data, addr = self.udp.recvfrom(65535)
+            except (socket.timeout, OSError):
+                continue
+            reply = self.handle(data, "udp")
+            if reply is not None:
+                self.udp.sendto(reply, addr)
+
+    def run_tcp(self):
+        # One thread per connection: knotd 3.2 opens one for each NOTIFY.
+        while not self.stopping:
+            try:
+                conn, _ = self.tcp.accept()
+            except (socket.timeout, OSError):
+                continue
+            threading.Thread(target=self.serve_tcp, args=(conn,), daemon=True).start()
+
+    def serve_tcp(self, conn):
+        with conn:
+            conn.settimeout(2)
+            try:
+                while not self.stopping:
+                    head = conn.recv(2)
+                    if len(head) < 2:
+                        break
+                    n = int.from_bytes(head, "big")
+                    data = b""
+                    while len(data) < n:
+                        chunk = conn.recv(n - len(data))
+                        if not chunk:
+                            raise OSError("short")
+                        data += chunk
+                    reply = self.handle(data, "tcp")
+                    if reply is not None:
+                        conn.sendall(len(reply).to_bytes(2, "big") + reply)
+            except (OSError, ValueError):
+                pass
+
+    def since(self, t):
+        with self.lock:
+            return [g for g in self.got if g[0] >= t]
+
+    def close(self):
+        self.stopping = True
+        for t in self.threads:
+            t.join(timeout=3)
+        self.udp.close()
+        self.tcp.close()
+
+
+# What each configuration is: (module, knotd's dbus-event, mod-soa options).
+SCALE_PLAIN = "plain knotd"
+SCALE_PLAIN_DBUS = "plain knotd + dbus-event"
+SCALE_NOOP = "no-op module (mod-soa's hooks)"
+SCALE_NONE = "mod-soa, statistics: none"
+SCALE_NEGSER = "mod-soa, statistics: [negative, serial]"
+SCALE_DBUS = "mod-soa, D-Bus detection"
+SCALE_POLL = "mod-soa, change-detect: poll"
+SCALE_FEW = "plain knotd, 10 zones"
+
+SCALE_CONFIGS = {
+    SCALE_FEW: ("plain", False, None),
+    SCALE_PLAIN: ("plain", False, None),
+    SCALE_PLAIN_DBUS: ("plain", True, None),
+    SCALE_NOOP: ("noop", True, None),
+    SCALE_NONE: ("soa", True, {"statistics": "none"}),
+    SCALE_NEGSER: ("soa", True, {"statistics": ["negative", "serial"]}),
+    SCALE_DBUS: ("soa", True, {}),
+    SCALE_POLL: ("soa", False, {"change-detect": "poll"}),
+}
+# Where the idle CPU is measured, and the 100-zone reload.
+SCALE_IDLE = (SCALE_PLAIN, SCALE_PLAIN_DBUS, SCALE_DBUS, SCALE_POLL)
+
+
+def scale_knotd(work, label, names, workers, sink, bus, background=1):
+    """The Knotd of one configuration; every zone has a transfer ACL (so
+    mod-soa registers BEGIN, END and AUTHORITY, like the no-op module), the
+    SCALE_NOTIFY zones notify the sink."""
+    kind, dbus_event, opts = SCALE_CONFIGS[label]
+    kw = dict(acl_conf=XFR_ACL, template_extra=["acl: xfr"],
+              extra_conf=remote_conf("sink", sink.port),
+              env={"DBUS_SYSTEM_BUS_ADDRESS": bus.address if dbus_event
+                   else f"unix:path={work}/no-bus"},
+              zone_extra={n: ["notify: sink"] for n in scale_notified(names)})
+    if dbus_event:
+        kw["server_extra"] = ["dbus-event: zone-updated"]
+    if kind == "plain" or kind == "noop":
+        kw["module"] = False
+    if kind == "noop":
+        kw["extra_conf"] += (f'\nmodule:\n  - id: mod-noop\n    file: "{NOOP}"\n'
+                             f"mod-noop:\n  - id: bench\n    hooks: BEU")
+        kw["template_extra"].append("module: mod-noop/bench")
+    if kind == "soa":
+        kw["mod_conf"] = dict({"serial-format": "date"}, **opts)
+    k = Knotd(os.path.join(work, "k"), {n: zone_text(n, 300, serial=SCALE_SERIAL) for n in names},
+              **kw)
+    # Worker threads: knotd's defaults, or 32 UDP + 32 TCP. Background
+    # workers: 1 unless told (None: knotd's default, min(CPUs, 10)). knotd
+    # 3.2.6 emits its D-Bus signals from the background workers through one
+    # sd-bus connection without a lock; with two or more of them, a burst of
+    # zone loads breaks that connection and the bus drops knotd.
+    lines = [l for l in k.config_text().splitlines() if "-workers:" not in l]
+    i = lines.index("server:") + 1
+    if workers:
+        lines[i:i] = [f"    udp-workers: {workers}", f"    tcp-workers: {workers}"]
+    if background:
+        lines[i:i] = [f"    background-workers: {background}"]
+    with open(k.conf, "w") as f:
+        f.write("\n".join(lines) + "\n")
+    return k
+
+
+def scale_notified(names):
+    """The zones that notify the sink and are reloaded at once: spread evenly."""
+    n = min(SCALE_NOTIFY, len(names))
+    return [names[i * len(names) // n] for i in range(n)] if names else []
+
+
+def zone_status_serials(k, timeout=300):
+    """How many zones knotc zone-status shows with a serial (loaded)."""
+    r = subprocess.run([KNOTC, "-c", k.conf, "-t", str(timeout), "zone-status"],
+                       capture_output=True, text=True, env=k.ctl_env(), timeout=timeout + 30)
+    return len(re.findall(r"\| serial: \d+", r.stdout))
+
+
+def wait_answering(k, names, limit):
+    """Starts knotd; seconds until it answers. Answering: knotc zone-status
+    shows every zone with a serial, and an SOA query to the last zone and to
+    100 other zones (a fixed random sample) gets a NOERROR answer. Also the
+    seconds until knotc got through and until every zone was loaded."""
+    rng = random.Random(11)
+    sample = [names[-1]] + rng.sample(names, min(100, len(names)))
+    t0 = time.monotonic()
+    k.start(wait_zones=False, timeout=limit)
+    out = {"ctl": time.monotonic() - t0}
+    deadline = t0 + limit
+    while time.monotonic() < deadline:
+        if soa_sweep(k.port, [names[-1]], timeout=0.5, tries=1, limit=5):
+            time.sleep(0.2)
+            continue
+        if "loaded" not in out:
+            if zone_status_serials(k) < len(names):
+                time.sleep(0.5)
+                continue
+            out["loaded"] = time.monotonic() - t0
+        if not soa_sweep(k.port, sample, timeout=0.5, tries=1, limit=10):
+            out["answer"] = time.monotonic() - t0
+            return out
+        time.sleep(0.2)
+    raise RuntimeError(f"{len(names)} zones not answering within {limit} s")
+
+
+def proc_ticks(pid):
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            stat = f.read()
+    except OSError:
+        return 0
+    fields = stat[stat.rindex(")") + 2:].split()
+    return int(fields[11]) + int(fields[12])
+
+
+def settle(pid, quiet, limit):
+    """Waits until the process used at most quiet % of a core over 2 s, at
+    most limit seconds. Returns the seconds waited."""
+    hz = os.sysconf("SC_CLK_TCK")
+    t0 = time.monotonic()
+    while time.monotonic() - t0 < limit:
+        c0 = sum(thread_ticks(pid).values())
+        time.sleep(2)
+        if (sum(thread_ticks(pid).values()) - c0) / hz / 2 * 100 <= quiet:
+            break
+    return time.monotonic() - t0
+
+
+def idle_cpu(k, seconds, bus=None):
+    """CPU of the idle knotd (% of one core) over seconds, and of its threads
+    named mod-soa, and of the dbus-daemon."""
+    hz = os.sysconf("SC_CLK_TCK")
+    pid = k.proc.pid
+    bpid = bus.proc.pid if bus is not None and bus.proc is not None else None
+    t0, c0, b0 = time.monotonic(), thread_ticks(pid), proc_ticks(bpid) if bpid else 0
+    time.sleep(seconds)
+    t1, c1, b1 = time.monotonic(), thread_ticks(pid), proc_ticks(bpid) if bpid else 0
+    pct = lambda ticks: ticks / hz / (t1 - t0) * 100
+    return {"cpu": pct(sum(c1.values()) - sum(c0.values())),
+            "svc": pct(c1.get("mod-soa", 0) - c0.get("mod-soa", 0)),
+            "bus": pct(b1 - b0) if bpid else None}
+
+
+def reload_at_once(k, zones, sink, module=True, limit=60):
+    """Rewrites the zones' files, reloads them with one knotc zone-reload, and
+    waits for the NOTIFY of each: mod-soa's (a serial other than the real one),
+    or without the module knotd's own (the real serial). Returns per zone:
+    change-detect-lag, the published serial, the serials of the NOTIFYs
+    received and the seconds from the reload command to the first NOTIFY of
+    the published serial (knotd's, without the module)."""
+    real = SCALE_SERIAL + 1
+    for z in zones:
+        k.write_zone(z, zone_text(z, 300, serial=real))
+    t0 = time.monotonic()
+    k.knotc("zone-reload", *zones)
+    t_cmd = time.monotonic() - t0
+    want = set(zones)
+    deadline = t0 + limit
+    while time.monotonic() < deadline:
+        seen = {z for _, z, s, _ in sink.since(t0) if s is not None and (s != real) == module}
+        if want <= seen:
+            break
+        time.sleep(0.05)
+    t1 = time.monotonic()
+    res = {}
+    for z in zones:
+        st = k.stats(z, settle=False) if module else {}
+        res[z] = {"lag": st.get("change-detect-lag"),
+                  "published": st.get("soa[published-serial]", real)}
+    t_stats = time.monotonic() - t1
+    time.sleep(1)                 # knotd's own NOTIFYs of the last zones
+    got = sink.since(t0)
+    for z, r in res.items():
+        mine = [t - t0 for t, name, s, _ in got if name == z and s == r["published"]]
+        r["notifies"] = [(s, tr) for _, name, s, tr in got if name == z]
+        r["first"] = min(mine) if mine else None
+    return {"zones": res, "t_cmd": t_cmd, "t_stats": t_stats}
+
+
+def knotd_on_bus(bus):
+    """Whether knotd still owns cz.nic.knotd on the private bus."""
+    r = subprocess.run(["busctl", f"--address={bus.address}", "list", "--no-pager", "--no-legend"],
+                       capture_output=True, text=True, timeout=30)
+    return any(line.split()[:1] == ["cz.nic.knotd"] for line in r.stdout.splitlines())
+
+
+def scale_one(label, names, workers, sink, idle_seconds, limit, background=1):
+    """One knotd of one configuration with len(names) zones: time until it
+    answers, RSS after every zone answered once, idle CPU, the reload."""
+    kind, dbus_event, _ = SCALE_CONFIGS[label]
+    with tempfile.TemporaryDirectory(prefix="soa-scale-") as work:
+        bus = SystemBus(os.path.join(work, "bus")).start() if dbus_event else None
+        k = None
+        r = {}
+        try:
+            k = scale_knotd(work, label, names, workers, sink, bus, background)
+            r.update(wait_answering(k, names, limit))
+            r["answers"] = [r["answer"]]
+            # Every zone answers once (every module instance has its snapshot).
+            t0 = time.monotonic()
+            missed = soa_sweep(k.port, names, limit=limit)
+            r["sweep"] = time.monotonic() - t0
+            r["unanswered"] = len(missed)
+            pid = k.proc.pid
+            # mod-soa with D-Bus checks every zone once after the load
+            # announcements; wait for that to finish (polling never does).
+            r["settle"] = settle(pid, 1.0, 5 if label == SCALE_POLL else 300)
+            r["rss"] = rss_kib(pid)
+            r["threads"] = len(os.listdir(f"/proc/{pid}/task"))
+            if label in SCALE_IDLE:
+                r.update(idle_cpu(k, idle_seconds, bus))
+            if bus is not None:
+                r["on_bus"] = knotd_on_bus(bus)
+            if label in (SCALE_PLAIN, SCALE_PLAIN_DBUS, SCALE_DBUS):
+                r["reload"] = reload_at_once(k, scale_notified(names), sink,
+                                             module=(label == SCALE_DBUS))
+            # mod-soa's change detection, logged once per state.
+            r["detect"] = re.findall(r"change detection[^\n]*", k.log_text())
+            r["log_errors"] = len(re.findall(r"\berror\b", k.log_text()))
+        finally:
+            if k is not None:
+                t0 = time.monotonic()
+                k.stop(timeout=300)
+                r["stop"] = time.monotonic() - t0
+            if bus is not None:
+                bus.stop()
+    return r
+
+
+# Configurations started again for the start-up time (the medians of all starts).
+SCALE_START = (SCALE_PLAIN, SCALE_PLAIN_DBUS, SCALE_NOOP, SCALE_NONE, SCALE_DBUS, SCALE_POLL)
+
+
+def scale_start(label, names, workers, sink, limit, background=1):
+    """Starts knotd, returns the seconds until it answers (wait_answering)."""
+    kind, dbus_event, _ = SCALE_CONFIGS[label]
+    with tempfile.TemporaryDirectory(prefix="soa-scale-") as work:
+        bus = SystemBus(os.path.join(work, "bus")).start() if dbus_event else None
+        k = None
+        try:
+            k = scale_knotd(work, label, names, workers, sink, bus, background)
+            return wait_answering(k, names, limit)["answer"]
+        finally:
+            if k is not None:
+                k.stop(timeout=300)
+            if bus is not None:
+                bus.stop()
+
+
+def scale(sizes, worker_sets, idle_seconds, background=1, configs=None, start_rounds=3,
+          limit=1800):
+    sink = NotifySink()
+    res = {}
+    try:
+        for workers in worker_sets:
+            wl = f"{workers} UDP + {workers} TCP" if workers else "knotd defaults"
+            names = [f"z{i}.test." for i in range(10)]
+            res[(0, wl)] = {SCALE_FEW: scale_one(SCALE_FEW, names, workers, sink, idle_seconds,
+                                                 limit, background)}
+            for n in sizes:
+                names = [f"z{i}.test." for i in range(n)]
+                row = {}
+                for label in SCALE_CONFIGS:
+                    if label == SCALE_FEW or (configs and not any(c in label for c in configs)):
+                        continue
+                    t0 = time.monotonic()
+                    try:
+                        row[label] = scale_one(label, names, workers, sink, idle_seconds, limit,
+                                               background)
+                    except Exception as e:        # a size that does not fit: say so
+                        row[label] = {"error": f"{type(e).__name__}: {str(e)[:300]}"}
+                    r = row[label]
+                    print(f"  {n:>7} zones, {wl}, {label}: " +
+                          (r["error"] if "error" in r else
+                           f"answers after {r['answer']:.1f} s, RSS {r['rss'] / 1024:.0f} MiB" +
+                           (f", idle {r['cpu']:.2f} %" if "cpu" in r else "")) +
+                          f" ({time.monotonic() - t0:.0f} s)", file=sys.stderr)
+                res[(n, wl)] = row
+            # The start-up time of the largest size again, interleaved: one
+            # start is at the mercy of whatever else runs on the machine.
+            n = max(sizes) if sizes else 0
+            names = [f"z{i}.test." for i in range(n)]
+            for rnd in range(start_rounds - 1):
+                for label in SCALE_START:
+                    r = res.get((n, wl), {}).get(label)
+                    if r is None or "answers" not in r:
+                        continue
+                    try:
+                        r["answers"].append(scale_start(label, names, workers, sink, limit,
+                                                        background))
+                    except Exception as e:
+                        r.setdefault("start_errors", []).append(f"{type(e).__name__}: {e}"[:200])
+                    print(f"  {n:>7} zones, {wl}, {label}: start {rnd + 2}: answers after "
+                          f"{r['answers'][-1]:.1f} s", file=sys.stderr)
+    finally:
+        sink.close()
+    return res
+
+
+def kib_per_zone(a, b, n):
+    return (a - b) * 1024 / n
+
+
+def detect_short(r):
+    """mod-soa's change detection in a run, and whether knotd kept its bus."""
+    out = []
+    for line in r.get("detect", []):
+        mode = ("D-Bus" if "on D-Bus" in line else "polling" if "polling" in line
+                else "off" if ": off" in line else "?")
+        why = re.search(r"\(([^)]*)\)$", line)
+        out.append(mode + (f" ({why.group(1)})" if why and mode == "polling" else ""))
+    text = " → ".join(out)
+    if "on_bus" in r:
+        text += ("; " if text else "") + ("knotd on the bus" if r["on_bus"]
+                                          else "**knotd no longer on the bus**")
+    return text
+
+
+def table_scale(res, idle_seconds, background=1):
+    sizes = sorted({n for n, _ in res if n})
+    wls = list(dict.fromkeys(wl for _, wl in res))
+    bg = (f"{background} background worker" + ("s" if background > 1 else "")
+          if background else "knotd's default background workers (min(CPUs, 10))")
+    out = ["### Scale: 1,000 to 100,000 zones (issue 11)", "",
+           f"Zones of 4 records (SOA, NS, 2 A; real serial {SCALE_SERIAL}), each with a "
+           "transfer ACL (so mod-soa registers BEGIN, END and AUTHORITY hooks, and the no-op "
+           f"module the same three); {SCALE_NOTIFY} of them (spread evenly) notify a sink in "
+           "the benchmark process, which answers every NOTIFY (UDP and TCP) with NOERROR. One "
+           "knotd at a time, log level info. mod-soa: serial-format date, every other option "
+           "at its default unless the row says otherwise. D-Bus rows: a private dbus-daemon, "
+           "knotd with `dbus-event: zone-updated` and DBUS_SYSTEM_BUS_ADDRESS; the other rows "
+           "have no bus. Workers: knotd's default UDP and TCP workers (no udp/tcp-workers "
+           f"lines) or 32 UDP + 32 TCP; {bg} in every row.", "",
+           "- **answering**: seconds from starting knotd until `knotc zone-status` shows every "
+           "zone with a serial and SOA queries to the last zone and to 100 others (fixed "
+           "random sample) get NOERROR answers; checked every 0.2–0.5 s (zone-status of all "
+           "zones takes part of that). **loaded**: when zone-status first showed every zone.",
+           "- **RSS**: VmRSS after an SOA sweep (every zone queried once over UDP, at most 64 "
+           "in flight, so every module instance has its snapshot; **sweep** is its duration), "
+           "once knotd's CPU stayed under 1 % of a core over 2 s (bounded at 300 s; "
+           "**settle** is how long that took; polling never settles and gets 5 s).",
+           f"- **idle CPU**: knotd process, all threads, over {idle_seconds} s after that "
+           "(/proc/PID/task/*/stat, 10 ms ticks), in % of one core; the thread named "
+           "mod-soa apart; the dbus-daemon apart.",
+           "- **stop**: from SIGTERM until knotd exited.",
+           "- **detection**: mod-soa's change detection as logged (once per state); for D-Bus "
+           "rows, whether knotd still owned cz.nic.knotd after the idle window.", ""]
+    for wl in wls:
+        few = res.get((0, wl), {}).get(SCALE_FEW, {})
+        out += [f"#### {wl}", "",
+                "| zones | configuration | threads | loaded | answering | sweep | settle | RSS | "
+                "idle CPU | of which mod-soa thread | dbus-daemon | stop | detection |",
+                "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|"]
+        if "rss" in few:
+            out.append(f"| 10 | {SCALE_FEW} | {few['threads']} | {few.get('loaded', 0):.1f} s | "
+                       f"{few['answer']:.1f} s | | | {few['rss'] / 1024:.1f} MiB | | | | "
+                       f"{few['stop']:.1f} s | |")
+        for n in sizes:
+            for label, r in res.get((n, wl), {}).items():
+                if "error" in r:
+                    out.append(f"| {n:,} | {label} | | | | | | | not run: {r['error']} | | | | |")
+                    continue
+                cpu = f"{r['cpu']:.2f} %" if "cpu" in r else ""
+                svc = f"{r['svc']:.2f} %" if "cpu" in r and SCALE_CONFIGS[label][0] == "soa" else ""
+                bus = f"{r['bus']:.2f} %" if r.get("bus") is not None else ""
+                out.append(f"| {n:,} | {label} | {r['threads']} | {r.get('loaded', 0):.1f} s | "
+                           f"{r['answer']:.1f} s | {r['sweep']:.1f} s"
+                           f"{' (' + str(r['unanswered']) + ' unanswered)' if r['unanswered'] else ''} | "
+                           f"{r['settle']:.0f} s | {r['rss'] / 1024:.1f} MiB | {cpu} | {svc} | {bus} | "
+                           f"{r['stop']:.1f} s | {detect_short(r)} |")
+        out.append("")
+
+    # Memory per zone.
+    out += ["### Memory per zone (B per zone, from the RSS above)", "",
+            "- knotd's own: (plain − plain with 10 zones) / zones",
+            "- no-op module: (no-op − plain + dbus-event) / zones: knotd's cost of a module "
+            "instance with three hooks and no counters",
+            "- module's own: (mod-soa with `statistics: none` − no-op) / zones",
+            "- counter slots: (mod-soa with every group − with none) / zones",
+            "- added, [negative, serial]: (mod-soa with `statistics: [negative, serial]` − "
+            "plain) / zones; added, all groups: (mod-soa, D-Bus, every group − plain) / zones",
+            "", "Every mod-soa and no-op row runs with D-Bus (dbus-event); plain knotd without.", "",
+            "| zones | workers | knotd's own | no-op module | module's own | counter slots | "
+            "added, [negative, serial] | added, all groups |",
+            "|---:|---|---:|---:|---:|---:|---:|---:|"]
+    for wl in wls:
+        few = res.get((0, wl), {}).get(SCALE_FEW, {})
+        for n in sizes:
+            row = res.get((n, wl), {})
+            rss = {label: r["rss"] for label, r in row.items() if "rss" in r}
+
+            def cell(a, b):
+                return f"{kib_per_zone(rss[a], rss[b], n):,.0f}" if a in rss and b in rss else "–"
+            own = (f"{kib_per_zone(rss[SCALE_PLAIN], few['rss'], n):,.0f}"
+                   if SCALE_PLAIN in rss and "rss" in few else "–")
+            out.append(f"| {n:,} | {wl} | {own} | {cell(SCALE_NOOP, SCALE_PLAIN_DBUS)} | "
+                       f"{cell(SCALE_NONE, SCALE_NOOP)} | {cell(SCALE_DBUS, SCALE_NONE)} | "
+                       f"{cell(SCALE_NEGSER, SCALE_PLAIN)} | {cell(SCALE_DBUS, SCALE_PLAIN)} |")
+    out.append("")
+
+    # Start-up time at the largest size, every start.
+    if sizes:
+        n = sizes[-1]
+        out += [f"### Start-up time, {n:,} zones", "",
+                "Seconds until every zone answers (as **answering** above), every start of "
+                "each configuration: the first is the run above, the others are starts only, "
+                "interleaved with the other configurations.", "",
+                "| workers | configuration | starts | median | × plain knotd |",
+                "|---|---|---|---:|---:|"]
+        for wl in wls:
+            row = res.get((n, wl), {})
+            base = row.get(SCALE_PLAIN, {}).get("answers")
+            for label, r in row.items():
+                if not r.get("answers"):
+                    continue
+                med = statistics.median(r["answers"])
+                ratio = f"{med / statistics.median(base):.2f}" if base else "–"
+                out.append(f"| {wl} | {label} | "
+                           f"{', '.join(f'{x:.1f}' for x in r['answers'])} s | {med:.1f} s | "
+                           f"{ratio} |")
+        out.append("")
+
+    # The reload of SCALE_NOTIFY zones at once.
+    real = SCALE_SERIAL + 1
+    out += [f"### {SCALE_NOTIFY} zones reloaded at once", "",
+            f"After the idle window: their zone files rewritten (real serial {SCALE_SERIAL} → "
+            f"{real}), then one `knotc zone-reload` with the {SCALE_NOTIFY} names; no query to "
+            "the zones. change-detect-lag from `knotc zone-stats` (with D-Bus: from the module "
+            "receiving knotd's zone-updated signal to the new published serial); NOTIFY "
+            "latency: from the zone-reload command to the sink receiving the NOTIFY of the "
+            "published serial (mod-soa's, with soa[published-serial] read afterwards; without "
+            "the module knotd's own, of the real serial), waited for at most 60 s. knotd's own "
+            "NOTIFYs (real serial) are counted in every row.", "",
+            "| zones | workers | configuration | knotc zone-reload took | NOTIFY of the "
+            "published serial | change-detect-lag max | median | over 100 ms | NOTIFY latency "
+            "median | max | mod-soa NOTIFYs per zone | knotd's own NOTIFYs |",
+            "|---:|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    for wl in wls:
+        for n in sizes:
+            for label, r in res.get((n, wl), {}).items():
+                if "reload" not in r:
+                    continue
+                module = SCALE_CONFIGS[label][0] == "soa"
+                zs = r["reload"]["zones"]
+                lags = [z["lag"] for z in zs.values() if z["lag"] is not None]
+                firsts = [z["first"] for z in zs.values() if z["first"] is not None]
+                mine = [sum(1 for s, _ in z["notifies"] if s == z["published"])
+                        for z in zs.values()]
+                knot = sum(1 for z in zs.values() for s, _ in z["notifies"] if s == real)
+                out.append(f"| {n:,} | {wl} | {label} | {r['reload']['t_cmd'] * 1000:.0f} ms | "
+                           f"{len(firsts)} of {len(zs)} | "
+                           f"{str(max(lags)) + ' ms' if lags else '–'} | "
+                           f"{str(statistics.median(lags)) + ' ms' if lags else '–'} | "
+                           f"{sum(1 for x in lags if x > 100) if lags else '–'} | "
+                           f"{statistics.median(firsts) * 1000 if firsts else 0:.0f} ms | "
+                           f"{max(firsts) * 1000 if firsts else 0:.0f} ms | "
+                           f"{f'{min(mine)}–{max(mine)}' if module else '–'} | {knot} |")
+    out.append("")
+    out += table_scale_targets(res, sizes, wls)
+    return out
+
+
+def table_scale_targets(res, sizes, wls):
+    """The targets of issue 11, at the largest size run."""
+    if not sizes:
+        return []
+    n = sizes[-1]
+    out = [f"### Targets (issue 11), at {n:,} zones", "",
+           "| measure | target | measured | met |", "|---|---|---|---|"]
+
+    def get(wl, label, key):
+        return res.get((n, wl), {}).get(label, {}).get(key)
+
+    def yes(ok):
+        return "yes" if ok else "no"
+    for wl in wls:
+        p, d, q = get(wl, SCALE_PLAIN, "cpu"), get(wl, SCALE_DBUS, "cpu"), get(wl, SCALE_POLL, "cpu")
+        if p is not None and d is not None:
+            out.append(f"| idle CPU with D-Bus detection, {wl} | ≤ plain + 0.5 % of a core | "
+                       f"{d:.2f} % vs plain {p:.2f} % ({d - p:+.2f}) | {yes(d - p <= 0.5)} |")
+        if q is not None:
+            out.append(f"| idle CPU with polling, {wl} | ≤ 2 % of a core | {q:.2f} % | {yes(q <= 2)} |")
+    for wl in wls:
+        rl = get(wl, SCALE_DBUS, "reload")
+        if rl:
+            zs = rl["zones"].values()
+            lags = [z["lag"] for z in zs if z["lag"] is not None]
+            notified = sum(1 for z in zs if z["first"] is not None)
+            ok = len(lags) == len(zs) and max(lags) <= 100 and notified == len(zs)
+            out.append(f"| change-detect-lag, {len(zs)} zones reloaded at once, {wl} | "
+                       f"≤ 100 ms each, each NOTIFY sent | max {max(lags) if lags else '–'} ms, "
+                       f"NOTIFY of the published serial for {notified} of {len(zs)} | {yes(ok)} |")
+    own = {}
+    for wl in wls:
+        a, b = get(wl, SCALE_NONE, "rss"), get(wl, SCALE_NOOP, "rss")
+        if a is not None and b is not None:
+            own[wl] = kib_per_zone(a, b, n)
+    if own:
+        spread = max(own.values()) - min(own.values())
+        out.append("| the module's own memory per zone | ≤ 1 KiB, the same for both worker "
+                   "settings | " + ", ".join(f"{v:,.0f} B ({wl})" for wl, v in own.items()) +
+                   f"; difference {spread:,.0f} B | "
+                   f"{yes(max(own.values()) <= 1024)} (≤ 1 KiB); same: see text |")
+    wl = wls[0]
+    few = res.get((0, wl), {}).get(SCALE_FEW, {}).get("rss")
+    s, p = get(wl, SCALE_NEGSER, "rss"), get(wl, SCALE_PLAIN, "rss")
+    if None not in (few, s, p):
+        added, plain_own = kib_per_zone(s, p, n), kib_per_zone(p, few, n)
+        out.append(f"| total added per zone, {wl}, statistics [negative, serial] | ≤ plain "
+                   f"knotd's own per zone | {added:,.0f} B vs {plain_own:,.0f} B | "
+                   f"{yes(added <= plain_own)} |")
+    def start(wl, label):
+        a = get(wl, label, "answers")
+        return statistics.median(a) if a else None
+    for wl in wls:
+        p, d, q = start(wl, SCALE_PLAIN), start(wl, SCALE_DBUS), start(wl, SCALE_POLL)
+        if p is not None and d is not None:
+            out.append(f"| time until {n:,} zones answer, {wl} (medians) | ≤ 1.2 × plain | "
+                       f"D-Bus {d:.1f} s vs plain {p:.1f} s = {d / p:.2f} ×" +
+                       (f"; polling {q:.1f} s = {q / p:.2f} ×" if q else "") +
+                       f" | {yes(d / p <= 1.2)} (D-Bus), {yes(q is not None and q / p <= 1.2)} "
+                       "(polling) |")
+    out.append("")
+    return out
+
+
 def machine():
     cpu = ""
     with open("/proc/cpuinfo") as f:
@@ -558,7 +1245,7 @@ def machine():
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     ap.add_argument("--only", action="append",
-                    choices=["instructions", "qps", "transfers", "memory", "detection"])
+                    choices=["instructions", "qps", "transfers", "memory", "detection", "scale"])
     ap.add_argument("--n", type=int, default=2000, help="queries per callgrind run (N)")
     ap.add_argument("--config", action="append",
                     help="instructions: only configurations whose name contains this "
@@ -568,6 +1255,17 @@ def main():
     ap.add_argument("--records", type=int, default=100000)
     ap.add_argument("--zones", type=int, default=1000)
     ap.add_argument("--detect-zones", type=int, default=10000)
+    ap.add_argument("--scale-zones", default="1000,10000,100000",
+                    help="scale: zone counts, comma-separated")
+    ap.add_argument("--scale-workers", default="default,32",
+                    help="scale: 'default' (knotd's) and/or N for N UDP + N TCP workers")
+    ap.add_argument("--scale-idle", type=int, default=20, help="scale: idle CPU window (s)")
+    ap.add_argument("--scale-background", default="1",
+                    help="scale: background-workers, or 'default' for knotd's (see scale_knotd)")
+    ap.add_argument("--scale-start-rounds", type=int, default=3,
+                    help="scale: starts of each configuration at the largest size (median)")
+    ap.add_argument("--scale-config", action="append",
+                    help="scale: only configurations whose name contains this")
     args = ap.parse_args()
     parts = args.only or ["instructions", "qps", "transfers", "memory", "detection"]
     for path in (SOA, NOOP, HOTPATH):
@@ -600,12 +1298,24 @@ def main():
         print("change detection...", file=sys.stderr)
         lines += table_detection(detection(args.detect_zones, args.seconds * 2),
                                  args.detect_zones, args.seconds * 2)
+    if "scale" in parts:
+        print("scale...", file=sys.stderr)
+        sizes = [int(x) for x in args.scale_zones.split(",") if x]
+        worker_sets = [None if w == "default" else int(w) for w in args.scale_workers.split(",")]
+        background = None if args.scale_background == "default" else int(args.scale_background)
+        lines += table_scale(scale(sizes, worker_sets, args.scale_idle, background,
+                                   args.scale_config, args.scale_start_rounds),
+                             args.scale_idle, background)
 
     text = "\n".join(lines) + "\n"
     print(text)
     os.makedirs(os.path.dirname(RESULTS), exist_ok=True)
     with open(RESULTS, "w") as f:
         f.write(text)
+    if "scale" in parts:
+        # Kept apart from latest.md, which the next run of any part replaces.
+        with open(os.path.join(HERE, "results", f"scale-{datetime.date.today()}.md"), "w") as f:
+            f.write(text)
 
 
 if __name__ == "__main__":
