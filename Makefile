@@ -187,6 +187,10 @@ check-series-%: series-build-%
 		$(if $(SAME_ABI_$*),SOA_MODULE_SAME_ABI=$(CURDIR)/build-$(SAME_ABI_$*)/soa.so) \
 		$(PYTHON) -m pytest -q tests/functional $(PYTEST_ARGS)
 
+# Benchmarks against the system's knotd; BENCH_ARGS go to bench/bench.py.
+bench: deps all
+	$(MAKE) -C bench
+
 clean:
 	rm -rf $(BUILD) $(KNOT_SERIES:%=build-%)
 
