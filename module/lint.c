@@ -24,11 +24,22 @@
 
 #include "soa/lint.h"
 #include "soa/serial.h"
+#include "soa/wire.h"
 
 #define REFRESH_LO 1200    // RFC 1912 §2.2: 20 minutes.
 #define REFRESH_HI 43200   // RFC 1912 §2.2 recommends up to 12 hours for slow links.
 #define EXPIRE_LO  604800  // One week; RFC 1912 §2.2 suggests 2-4 weeks.
 #define MINIMUM_HI 86400   // RFC 2308 §5: more than a day is problematic.
+
+void soa_timers_read(const uint8_t *rdata, size_t len, soa_timers_t *t)
+{
+	const uint8_t *tail = rdata + len - SOA_WIRE_SOA_TAIL;
+	t->serial = knot_wire_read_u32(tail);
+	t->refresh = knot_wire_read_u32(tail + 4);
+	t->retry = knot_wire_read_u32(tail + 8);
+	t->expire = knot_wire_read_u32(tail + 12);
+	t->minimum = knot_wire_read_u32(tail + 16);
+}
 
 uint32_t soa_lint_timers(const soa_timers_t *t, uint32_t today)
 {

@@ -32,11 +32,11 @@
 #include <urcu.h>
 
 #include "soa/checks.h"
+#include "soa/lint.h"
 #include "soa/observe.h"
 #include "soa/replica.h"
 #include "soa/secondary.h"
 #include "soa/snap.h"
-#include "soa/wire.h"
 
 /*! \brief How often replication-lag is refreshed while it grows (ms). */
 #define LAG_REFRESH_MS 1000
@@ -333,12 +333,13 @@ void soa_replica_snapshot(soa_watch_t *w, bool fresh, uint64_t now)
 	rcu_read_lock();
 	const soa_snap_t *snap = rcu_dereference(*w->snap);
 	if (snap != NULL) {
-		const uint8_t *tail = snap->rdata + snap->rdlen - SOA_WIRE_SOA_TAIL;
+		soa_timers_t t;
+		soa_timers_read(snap->rdata, snap->rdlen, &t);
 		soa_replica_version_t v = {
 			.published = snap->published,
 			.alloc_ms = snap->built_ms,
-			.refresh = knot_wire_read_u32(tail + 4),
-			.retry = knot_wire_read_u32(tail + 8),
+			.refresh = t.refresh,
+			.retry = t.retry,
 			.fresh = fresh,
 		};
 		soa_replica_version(w, &v, now);

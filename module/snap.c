@@ -44,17 +44,6 @@ static uint64_t now_ms(void)
 	return (uint64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/*! \brief Reads the fixed SOA fields from the end of the RDATA. */
-static void soa_fields(const knot_rdata_t *rd, soa_timers_t *t)
-{
-	const uint8_t *tail = rd->data + rd->len - SOA_WIRE_SOA_TAIL;
-	t->serial = knot_wire_read_u32(tail);
-	t->refresh = knot_wire_read_u32(tail + 4);
-	t->retry = knot_wire_read_u32(tail + 8);
-	t->expire = knot_wire_read_u32(tail + 12);
-	t->minimum = knot_wire_read_u32(tail + 16);
-}
-
 /*! \brief Lint checks that need the names and the apex NS set. */
 static uint32_t lint_names(knotd_qdata_t *qdata, const knot_rdata_t *rd)
 {
@@ -153,7 +142,7 @@ static soa_snap_t *build(soa_zone_t *z, knotd_qdata_t *qdata, const knot_rrset_t
 	memcpy(s->rdata, rd->data, rd->len);
 
 	soa_timers_t t;
-	soa_fields(rd, &t);
+	soa_timers_read(rd->data, rd->len, &t);
 	s->real = t.serial;
 	s->published = t.serial;
 	s->minimum = t.minimum;

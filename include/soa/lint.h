@@ -51,6 +51,15 @@ typedef struct {
 } soa_timers_t;
 
 /*!
+ * \brief Reads the fixed SOA fields from the end of an SOA RDATA.
+ *
+ * \param rdata  SOA RDATA of at least SOA_WIRE_SOA_TAIL bytes (wire.h).
+ * \param len    Its length.
+ * \param t      Output.
+ */
+void soa_timers_read(const uint8_t *rdata, size_t len, soa_timers_t *t);
+
+/*!
  * \brief Runs the numeric checks (refresh, retry, expire, minimum, serial).
  *
  * \param t      SOA values.
