@@ -172,11 +172,7 @@ static int8_t via_acquire(const soa_addr_t *addr)
 	} else {
 		bind_to.in.sin_port = 0;
 	}
-	v->fd = socket(addr->sa.sa_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (v->fd >= 0 && bind(v->fd, &bind_to.sa, soa_addr_len(&bind_to)) != 0) {
-		close(v->fd);
-		v->fd = -1;
-	}
+	v->fd = soa_via_socket(&bind_to);
 	if (v->fd < 0) {
 		return -1;
 	}

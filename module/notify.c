@@ -55,16 +55,6 @@ typedef struct job {
 /*! \brief Pending NOTIFYs (the service thread's lock is held). */
 static job_t *jobs;
 
-static int udp_socket(const soa_addr_t *via)
-{
-	int fd = socket(via->sa.sa_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (fd >= 0 && bind(fd, &via->sa, soa_addr_len(via)) != 0) {
-		close(fd);
-		fd = -1;
-	}
-	return fd;
-}
-
 static void job_free(job_t *job)
 {
 	if (job->fd >= 0) {
@@ -118,7 +108,7 @@ static void job_send(job_t *job, uint64_t now, int fd4, int fd6)
 	int fd = job->sent_to.sa.sa_family == AF_INET6 ? fd6 : fd4;
 	if (rmt->via.sa.sa_family != AF_UNSPEC) {
 		if (job->fd < 0) {
-			job->fd = udp_socket(&rmt->via);
+			job->fd = soa_via_socket(&rmt->via);
 		}
 		fd = job->fd;
 	}

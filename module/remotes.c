@@ -24,6 +24,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "soa/knotd_compat.h"
 #include "soa/remotes.h"
@@ -202,6 +203,16 @@ void soa_remotes_free(soa_remote_t *remotes, unsigned count)
 		knot_tsig_key_deinit(&remotes[i].key);
 	}
 	free(remotes);
+}
+
+int soa_via_socket(const soa_addr_t *via)
+{
+	int fd = socket(via->sa.sa_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd >= 0 && bind(fd, &via->sa, soa_addr_len(via)) != 0) {
+		close(fd);
+		fd = -1;
+	}
+	return fd;
 }
 
 bool soa_listen_addr(knotd_mod_t *mod, soa_addr_t *out)

@@ -69,6 +69,14 @@ int soa_remotes_load(knotd_mod_t *mod, soa_remote_t **out, unsigned *count);
 void soa_remotes_free(soa_remote_t *remotes, unsigned count);
 
 /*!
+ * \brief A non-blocking UDP socket bound to a source address (a remote's
+ *        via), for the module's own messages to that remote.
+ *
+ * \return The descriptor, or -1 if it cannot be created or bound.
+ */
+int soa_via_socket(const soa_addr_t *via);
+
+/*!
  * \brief Where to send queries that knotd answers itself: its first UDP
  *        listen address, a wildcard replaced by loopback.
  *
