@@ -78,13 +78,6 @@ static struct {
 	uint64_t next;
 } lag;
 
-static uint64_t mono_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Gauges and logs. */
 
 static const soa_metrics_t *metrics(const rzone_t *z)
@@ -205,9 +198,8 @@ static void check_over(const soa_check_over_t *over, uint64_t now)
 
 /* Zones. */
 
-int soa_replica_add(soa_watch_t *w, uint64_t now)
+int soa_replica_add(soa_watch_t *w)
 {
-	(void)now;
 	unsigned n = 0;
 	for (unsigned r = 0; r < w->remote_count; r++) {
 		n += w->remotes[r].naddr;
@@ -251,10 +243,10 @@ int soa_replica_add(soa_watch_t *w, uint64_t now)
 /*! \brief Attributes the transfer observations (observe.c) to secondaries. */
 static void take_observations(uint64_t now);
 
-void soa_replica_remove(soa_watch_t *w)
+void soa_replica_remove(soa_watch_t *w, uint64_t now)
 {
 	// Observations of the zone are taken before it goes.
-	take_observations(mono_ms());
+	take_observations(now);
 
 	rzone_t *z = w->rz;
 	if (z == NULL) {
@@ -456,14 +448,15 @@ int soa_replica_timeout(uint64_t now, int max)
 
 /* Answers (service.c routes them here). */
 
-bool soa_replica_on_reply(const uint8_t *buf, size_t len, const soa_addr_t *from)
+bool soa_replica_on_reply(const uint8_t *buf, size_t len, const soa_addr_t *from,
+                          uint64_t now)
 {
 	soa_check_over_t over;
 	if (!soa_checks_on_reply(buf, len, from, &over)) {
 		return false;
 	}
 	if (over.sec != NULL) {
-		check_over(&over, mono_ms());
+		check_over(&over, now);
 	}
 	return true;
 }

@@ -100,7 +100,7 @@ static void close_shared(void)
 }
 
 /*! \brief Reads every pending datagram of a socket (at most 256 a pass). */
-static void drain(int fd)
+static void drain(int fd, uint64_t now)
 {
 	uint8_t buf[KNOT_WIRE_MAX_PKTSIZE];
 	for (int i = 0; i < 256; i++) {
@@ -114,7 +114,7 @@ static void drain(int fd)
 			continue;
 		} else if (knot_wire_get_opcode(buf) == KNOT_OPCODE_NOTIFY) {
 			soa_notify_on_reply(buf, n, &from);
-		} else if (soa_replica_on_reply(buf, n, &from)) {
+		} else if (soa_replica_on_reply(buf, n, &from, now)) {
 			// A secondary's answer to a replica check (by ID and source).
 			continue;
 		} else if (knot_wire_get_id(buf) == SOA_SERVICE_SELF_ID) {
@@ -197,7 +197,7 @@ static void *service_main(void *arg)
 		soa_detect_on_fds(fds + 3, bus, now);
 		for (nfds_t i = 1; i < nfds; i++) {
 			if ((i < 3 || i >= 3 + bus) && fds[i].fd >= 0 && (fds[i].revents & POLLIN)) {
-				drain(fds[i].fd);
+				drain(fds[i].fd, now);
 			}
 		}
 		pass(now);
@@ -314,7 +314,7 @@ void soa_service_add(soa_watch_t *w)
 		knotd_mod_log(w->mod, LOG_ERR, "failed to watch the zone (%s), changes are seen "
 		              "by answers only", knot_strerror(KNOT_ENOMEM));
 	}
-	if (w->replica && soa_replica_add(w, now_ms()) != KNOT_EOK) {
+	if (w->replica && soa_replica_add(w) != KNOT_EOK) {
 		knotd_mod_log(w->mod, LOG_ERR, "failed to track the secondaries (%s), no "
 		              "replica checks", knot_strerror(KNOT_ENOMEM));
 	}
@@ -341,12 +341,13 @@ void soa_service_remove(soa_watch_t *w)
 	pthread_mutex_lock(&svc.lock);
 	// knotd runs no hook of the zone any more: it can be on the workers'
 	// list, not pushed again. Take the list and look at it now.
-	take_changed(now_ms());
+	uint64_t now = now_ms();
+	take_changed(now);
 	soa_detect_remove(w);
 	soa_exposure_drop(w);
 	// Pending NOTIFYs and checks go with the zone: knotd may be unloading
 	// the library.
 	soa_notify_drop(w);
-	soa_replica_remove(w);
+	soa_replica_remove(w, now);
 	pthread_mutex_unlock(&svc.lock);
 }

@@ -53,10 +53,10 @@ typedef struct {
 
 /*! \brief Starts tracking the secondaries of a zone (w->replica set); they are
  *         checked once its version is known. */
-int soa_replica_add(soa_watch_t *w, uint64_t now);
+int soa_replica_add(soa_watch_t *w);
 
 /*! \brief Stops tracking a zone (it goes away); drops its checks. */
-void soa_replica_remove(soa_watch_t *w);
+void soa_replica_remove(soa_watch_t *w, uint64_t now);
 
 /*! \brief The zone has a (new) version: a new published serial starts the
  *         retry schedule of every secondary. */
@@ -83,7 +83,8 @@ int soa_replica_timeout(uint64_t now, int max);
  *
  * \return True if it was for a check (whatever it said).
  */
-bool soa_replica_on_reply(const uint8_t *buf, size_t len, const soa_addr_t *from);
+bool soa_replica_on_reply(const uint8_t *buf, size_t len, const soa_addr_t *from,
+                          uint64_t now);
 
 /*! \brief Forgets every zone and check (the service stops). */
 void soa_replica_clear(void);
